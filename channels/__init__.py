@@ -1,0 +1,1 @@
+"""Channels turn outside input (web forms, JSON, SMS, calls) into domain objects for intake."""

@@ -1,0 +1,161 @@
+"""JSON API mirroring the form, with the same validation (documented in the OpenAPI schema).
+
+Requests must be ``application/json``: a browser cannot send that cross-site without a CORS
+preflight (which this app never grants), so the API needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+import i18n
+from channels.web.errors import fields_error
+from channels.web.forms import build_followup, build_report
+from channels.web.render import request_locale
+from intake.domain import BOARD_LABELS, MAX_DESCRIPTION, MAX_SHORT, Category, Channel, Consent
+from intake.errors import InvalidInput, MalformedRequest, UnsupportedMediaType
+from intake.receipts import format_receipt, parse_receipt
+from intake.services import accept_followup, accept_report, read_status
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION, description="What happened, in the worker's words.")]
+    factory: Annotated[str, Field(max_length=MAX_SHORT)] = ""
+    location: Annotated[str, Field(max_length=MAX_SHORT)] = ""
+    categories: list[Category] = Field(default_factory=list, max_length=len(Category))
+    consent: Consent = Consent.INTERNAL
+    locale: str | None = Field(None, description="e.g. en, zh_Hans; negotiated from Accept-Language if absent")
+    name: Annotated[str, Field(max_length=MAX_SHORT)] = ""
+    phone: Annotated[str, Field(max_length=40)] = ""
+    contact_ok: bool = False
+
+
+class ReceiptOut(BaseModel):
+    receipt: str = Field(examples=["1234-5678-9012-3456"])
+    locale: str
+    status_url: str = "/status"
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    receipt: Annotated[str, Field(max_length=64)]
+
+
+class MessageOut(BaseModel):
+    at: datetime
+    text: str
+
+
+class StatusOut(BaseModel):
+    status: str
+    status_text: str
+    messages: list[MessageOut]
+
+
+class FollowUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    receipt: Annotated[str, Field(max_length=64)]
+    text: Annotated[str, Field(max_length=MAX_DESCRIPTION)]
+    locale: str | None = None
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut},
+    429: {"model": ErrorOut}, 503: {"model": ErrorOut},
+}  # fmt: skip
+
+
+async def _json(request: Request, model: type[BaseModel]) -> Any:
+    from channels.web.app import rate_limit
+
+    rate_limit(request)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise UnsupportedMediaType(ctype or "none")
+    raw = await request.body()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedRequest("body is not JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedRequest("body is not an object")
+    try:
+        return model.model_validate(data)
+    except Exception as exc:
+        errors = getattr(exc, "errors", None)
+        if callable(errors):
+            raise fields_error(errors()) from None
+        raise
+
+
+@router.post(
+    "/reports", status_code=201, response_model=ReceiptOut, responses=ERRORS,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ReportIn.model_json_schema()}}}},
+)  # fmt: skip
+async def post_report(request: Request) -> JSONResponse:
+    """File a report. Returns the receipt code the worker needs to come back."""
+    body: ReportIn = await _json(request, ReportIn)
+    locale = request_locale(request, body.locale)
+    if body.locale and i18n.normalize(body.locale) is None:
+        raise InvalidInput("unknown locale", fields={"locale": "invalid"})
+    report = build_report(Channel.API, locale, body.model_dump(exclude={"locale"}))
+    receipt = await run_in_threadpool(accept_report, request.app.state.service, report)
+    return JSONResponse(ReceiptOut(receipt=format_receipt(receipt), locale=locale).model_dump(), status_code=201)
+
+
+@router.post(
+    "/status", response_model=StatusOut, responses=ERRORS,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": StatusIn.model_json_schema()}}}},
+)  # fmt: skip
+async def post_status(request: Request) -> JSONResponse:
+    """Status and replies for a receipt. An unknown code answers exactly like a known one with no news."""
+    body: StatusIn = await _json(request, StatusIn)
+    code = parse_receipt(body.receipt)
+    if code is None:
+        raise InvalidInput("bad receipt", fields={"receipt": "receipt"})
+    entry = await run_in_threadpool(read_status, request.app.state.service, code)
+    t = i18n.translations(request_locale(request))
+    out = StatusOut(
+        status=entry.status.value,
+        status_text=t.gettext(BOARD_LABELS[entry.status]),
+        messages=[MessageOut(at=datetime.fromtimestamp(ts, UTC), text=text) for ts, text in entry.messages],
+    )
+    return JSONResponse(out.model_dump(mode="json"))
+
+
+@router.post(
+    "/followups", status_code=202, responses=ERRORS,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": FollowUpIn.model_json_schema()}}}},
+)  # fmt: skip
+async def post_followup(request: Request) -> JSONResponse:
+    """Add to a report. Accepted for any well-formed code (no oracle)."""
+    body: FollowUpIn = await _json(request, FollowUpIn)
+    code = parse_receipt(body.receipt)
+    if code is None:
+        raise InvalidInput("bad receipt", fields={"receipt": "receipt"})
+    locale = request_locale(request, body.locale)
+    followup = build_followup(Channel.API, locale, body.text)
+    await run_in_threadpool(accept_followup, request.app.state.service, code, followup)
+    return JSONResponse({"accepted": True}, status_code=202)

@@ -1,0 +1,99 @@
+"""``create_intake_app(settings)``: the anonymous worker surface, and nothing else.
+
+Kept apart from the desk (SecureDrop's source/journalist split): this app can read the status
+board and write sealed items, and holds no key that opens them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from channels.web import api, pages
+from channels.web.errors import CatchAll, error_app, handle_error, handle_validation
+from channels.web.render import STATIC
+from channels.web.security import BodyLimit, Csrf, RateLimiter, SecurityHeaders
+from intake.errors import IntakeError
+from intake.services import IntakeService
+from intake.settings import Settings
+
+log = logging.getLogger("intake.web")
+
+
+def create_intake_app(settings: Settings, service: IntakeService | None = None) -> FastAPI:
+    """Build the intake app. ``service`` may be passed in (tests, demo); else opened from settings."""
+    owned = service is None
+    svc = service or IntakeService.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            svc.close()
+
+    app = FastAPI(
+        title="Grievance intake",
+        version="1",
+        description="Report a workplace problem anonymously, and follow it up with a receipt code.",
+        docs_url=None,  # the Swagger page loads scripts from a CDN: no external assets here
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = svc
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.csrf = Csrf(svc.csrf_key)
+
+    app.add_exception_handler(IntakeError, handle_error)
+    app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]
+
+    @app.middleware("http")
+    async def request_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Route template and status only: no address, no query string, no body.
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "-")
+        log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            path,
+            response.status_code,
+            (time.perf_counter() - start) * 1000,
+        )
+        return response
+
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", include_in_schema=True, tags=["meta"])
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app.add_middleware(CatchAll)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, on_error=error_app)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def client_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def rate_limit(request: Request) -> None:
+    limiter: RateLimiter = request.app.state.limiter
+    limiter.check(client_of(request))
+
+
+def state(request: Request) -> Any:
+    return request.app.state

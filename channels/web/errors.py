@@ -1,0 +1,126 @@
+"""Errors rendered in one place: one JSON shape for the API, one page for people.
+
+JSON: ``{"error": {"code": "...", "message": "...", "fields": {"name": "..."}}}``. The message is
+translated to the request's language. A traceback never reaches the client, and what is logged is
+the error's type and code location only: exception messages can quote user input.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+import i18n
+from channels.web.render import render, request_locale
+from intake.errors import IntakeError, InvalidInput, MalformedRequest
+
+log = logging.getLogger("intake.web")
+
+FIELD_MESSAGES = {
+    "missing": i18n.N_("This is needed."),
+    "too_long": i18n.N_("This is too long."),
+    "invalid": i18n.N_("This value is not one we can use."),
+    "receipt": i18n.N_("A receipt code has 16 digits, like 1234-5678-9012-3456."),
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/twilio/", "/smssync"))
+
+
+def describe(exc: BaseException) -> str:
+    """Type and code locations only: safe to log, never a message that could quote input."""
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in reversed(frames))
+    return f"{type(exc).__name__} at {where or '?'}"
+
+
+def error_response(request: Request, exc: BaseException) -> Response:
+    if not isinstance(exc, IntakeError):
+        log.error("unhandled error: %s", describe(exc))
+        exc = IntakeError("unhandled")
+    locale = request_locale(request)
+    t = i18n.translations(locale)
+    fields = {name: t.gettext(FIELD_MESSAGES.get(msg, msg)) for name, msg in exc.fields.items()}
+    if wants_json(request):
+        body: dict[str, Any] = {"code": exc.code, "message": t.gettext(exc.message)}
+        if fields:
+            body["fields"] = fields
+        return JSONResponse({"error": body}, status_code=exc.status)
+    html = render(
+        request,
+        "error.html",
+        locale,
+        message=t.gettext(exc.message),
+        fields=fields,
+        status=exc.status,
+    )
+    return HTMLResponse(html, status_code=exc.status)
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    return error_response(request, exc)
+
+
+async def handle_validation(request: Request, exc: RequestValidationError) -> Response:
+    return error_response(request, fields_error(exc.errors()))
+
+
+def fields_error(errors: Any, cls: type[IntakeError] = InvalidInput) -> IntakeError:
+    """Map pydantic errors to our field messages, without echoing the input back."""
+    fields: dict[str, str] = {}
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]
+        name = loc[0] if loc else "body"
+        kind = str(err.get("type", ""))
+        if kind in ("missing", "string_too_short") or (kind == "value_error" and "empty" in str(err.get("msg"))):
+            fields[name] = "missing"
+        elif kind in ("string_too_long", "too_long", "list_too_long"):
+            fields[name] = "too_long"
+        elif kind in ("json_invalid", "model_attributes_type", "dict_type") and name == "body":
+            return MalformedRequest("body not an object")
+        else:
+            fields.setdefault(name, "invalid")
+    return cls("validation failed", fields=fields)
+
+
+def error_app(scope: Any, exc: Exception) -> Any:
+    """An ASGI app answering with ``exc``, for middleware that fails before routing."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        response = error_response(Request(scope), exc)
+        await response(scope, receive, send)
+
+    return app
+
+
+class CatchAll:
+    """Innermost safety net: an unexpected exception becomes a translated 500, logged safely."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                log.error("error after response started: %s", describe(exc))
+                return
+            await error_app(scope, exc)(scope, receive, send)

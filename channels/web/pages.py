@@ -1,0 +1,176 @@
+"""Server-rendered pages for workers: landing, report form, receipt, status and follow-up.
+
+Work with JavaScript off on a small screen. A receipt code is never put in a URL (browser
+history on a shared phone): it is shown in the POST response and typed back into a form.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+import i18n
+from channels.web.errors import FIELD_MESSAGES
+from channels.web.forms import build_followup, report_from_form
+from channels.web.render import render, request_locale
+from channels.web.security import Csrf
+from intake.domain import BOARD_LABELS, CATEGORY_LABELS, CONSENT_LABELS, Category, Channel, Consent, Report
+from intake.errors import FormExpired, IntakeError, InvalidInput
+from intake.receipts import format_receipt, parse_receipt
+from intake.services import accept_followup, accept_report, read_status
+
+log = logging.getLogger("intake.web")
+router = APIRouter(include_in_schema=False)
+HONEYPOT = "website"
+
+
+def _page(request: Request, template: str, locale: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    """Render a page with a CSRF token bound to the (possibly new) csrf cookie."""
+    csrf: Csrf = request.app.state.csrf
+    cookie = request.cookies.get(Csrf.COOKIE) or Csrf.new_cookie()
+    explicit = bool(request.query_params.get("lang")) or bool(ctx.pop("explicit", False))
+    html = render(request, template, locale, explicit=explicit, csrf_token=csrf.token(cookie), **ctx)
+    response = HTMLResponse(html, status_code=status)
+    if request.cookies.get(Csrf.COOKIE) != cookie:
+        secure = request.url.scheme == "https" or request.app.state.settings.public_url.startswith("https://")
+        response.set_cookie(Csrf.COOKIE, cookie, httponly=True, samesite="strict", secure=secure, path="/")
+    return response
+
+
+def _form_context(locale: str) -> dict[str, Any]:
+    t = i18n.translations(locale)
+    return {
+        "categories": [(c.value, t.gettext(CATEGORY_LABELS[c])) for c in Category],
+        "consents": [(int(c), t.gettext(CONSENT_LABELS[c])) for c in Consent],
+    }
+
+
+def _field_messages(locale: str, error: IntakeError) -> dict[str, str]:
+    t = i18n.translations(locale)
+    return {name: t.gettext(FIELD_MESSAGES.get(code, code)) for name, code in error.fields.items()}
+
+
+async def _checked_form(request: Request) -> tuple[Any, str, bool]:
+    """Parse the form, apply the rate limit, and check CSRF. Returns (form, locale, csrf_ok)."""
+    from channels.web.app import rate_limit
+
+    rate_limit(request)
+    form = await request.form(max_files=0, max_fields=64)
+    lang = form.get("lang")
+    locale = request_locale(request, str(lang) if lang else None)
+    csrf: Csrf = request.app.state.csrf
+    ok = csrf.valid(request.cookies.get(Csrf.COOKIE), str(form.get("csrf") or ""))
+    return form, locale, ok
+
+
+@router.get("/")
+def index(request: Request) -> HTMLResponse:
+    locale = request_locale(request)
+    return _page(request, "index.html", locale)
+
+
+@router.get("/report")
+def report_form(request: Request) -> HTMLResponse:
+    locale = request_locale(request)
+    return _page(
+        request,
+        "report.html",
+        locale,
+        values={"consent": "0", "categories": []},
+        **_form_context(locale),
+    )
+
+
+@router.post("/report")
+async def report_submit(request: Request) -> HTMLResponse:
+    form, locale, csrf_ok = await _checked_form(request)
+    values, result = report_from_form(form, locale)
+    t = i18n.translations(locale)
+    problem: IntakeError | None = None
+    if not csrf_ok:
+        problem = FormExpired("csrf")
+    elif form.get(HONEYPOT):
+        # Filled by bots (the field is hidden from people). Nothing stored; the form comes back.
+        log.info("honeypot tripped")
+        problem = InvalidInput("honeypot")
+    elif isinstance(result, InvalidInput):
+        problem = result
+    if problem is None and isinstance(result, InvalidInput):
+        problem = result
+    if problem is not None or not isinstance(result, Report):
+        problem = problem or InvalidInput("report")
+        return _page(
+            request, "report.html", locale, status=problem.status, explicit=True,
+            values=values, error=t.gettext(problem.message), field_errors=_field_messages(locale, problem),
+            **_form_context(locale),
+        )  # fmt: skip
+    receipt = await run_in_threadpool(accept_report, request.app.state.service, result)
+    return _page(request, "receipt.html", locale, explicit=True, receipt=format_receipt(receipt))
+
+
+@router.get("/status")
+def status_form(request: Request) -> HTMLResponse:
+    return _page(request, "status.html", request_locale(request))
+
+
+@router.post("/status")
+async def status_submit(request: Request) -> HTMLResponse:
+    form, locale, csrf_ok = await _checked_form(request)
+    t = i18n.translations(locale)
+    if not csrf_ok:
+        err = FormExpired("csrf")
+        return _page(
+            request,
+            "status.html",
+            locale,
+            status=err.status,
+            explicit=True,
+            error=t.gettext(err.message),
+        )
+    raw = str(form.get("receipt") or "")
+    code = parse_receipt(raw)
+    if code is None:
+        bad = InvalidInput("bad receipt", fields={"receipt": "receipt"})
+        return _page(
+            request, "status.html", locale, status=400, explicit=True, receipt_value=raw[:64],
+            error=t.gettext(bad.message), field_errors=_field_messages(locale, bad),
+        )  # fmt: skip
+    entry = await run_in_threadpool(read_status, request.app.state.service, code)
+    return _page(
+        request, "status_result.html", locale, explicit=True, receipt=format_receipt(code),
+        status_text=t.gettext(BOARD_LABELS[entry.status]), messages=entry.messages,
+    )  # fmt: skip
+
+
+@router.post("/status/add")
+async def status_add(request: Request) -> HTMLResponse:
+    form, locale, csrf_ok = await _checked_form(request)
+    t = i18n.translations(locale)
+    raw = str(form.get("receipt") or "")
+    text = str(form.get("text") or "")
+    code = parse_receipt(raw)
+    problem: IntakeError | None = None
+    followup = None
+    if not csrf_ok:
+        problem = FormExpired("csrf")
+    elif code is None:
+        problem = InvalidInput("bad receipt", fields={"receipt": "receipt"})
+    else:
+        try:
+            followup = build_followup(Channel.WEB, locale, text)
+        except InvalidInput as exc:
+            problem = exc
+    if problem is not None or followup is None or code is None:
+        problem = problem or InvalidInput("follow-up")
+        return _page(
+            request, "status_result.html", locale, status=problem.status, explicit=True,
+            receipt=format_receipt(code) if code else raw[:64], text=text, error=t.gettext(problem.message),
+            field_errors=_field_messages(locale, problem), status_text=None, messages=[],
+        )  # fmt: skip
+    await run_in_threadpool(accept_followup, request.app.state.service, code, followup)
+    return _page(request, "added.html", locale, explicit=True)

@@ -1,0 +1,164 @@
+"""Protections around every worker-facing request: headers, size limit, rate limit, CSRF.
+
+None of these store or log an IP address (docs/threat-model.md#malicious-submitter).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from intake.errors import RateLimited, TooLarge
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response, errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {h[0].lower() for h in message.get("headers", [])}
+                extra = [h for h in SECURITY_HEADERS if h[0] not in names]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuses bodies over ``limit`` bytes (declared or streamed) before any handler reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int, on_error: Callable[[Scope, Exception], ASGIApp]) -> None:
+        self.app = app
+        self.limit = limit
+        self.on_error = on_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = self.limit + 1
+                if declared > self.limit:
+                    await self.on_error(scope, TooLarge("declared body too large"))(scope, receive, send)
+                    return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise TooLarge("streamed body too large")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+class RateLimiter:
+    """Sliding one-minute window per client, in memory only.
+
+    Clients are told apart by HMAC(per-process random key, address): the address itself is never
+    kept, and the table dies with the process. ``per_minute = 0`` turns the limit off.
+    """
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._key = secrets.token_bytes(32)
+        self._hits: dict[bytes, deque[float]] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._last_sweep = 0.0
+
+    def check(self, client: str | None) -> None:
+        if self.per_minute <= 0:
+            return
+        tag = hmac.new(self._key, (client or "").encode(), hashlib.sha256).digest()[:16]
+        now = self._clock()
+        with self._lock:
+            if now - self._last_sweep > 60:
+                self._sweep(now)
+            hits = self._hits.setdefault(tag, deque())
+            while hits and now - hits[0] >= 60:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                raise RateLimited("per-client limit")
+            hits.append(now)
+
+    def _sweep(self, now: float) -> None:
+        self._last_sweep = now
+        for tag in [t for t, h in self._hits.items() if not h or now - h[-1] >= 60]:
+            del self._hits[tag]
+
+
+class Csrf:
+    """Double-submit token bound to a random cookie, signed with a key from intake.key.
+
+    The cookie is the only cookie the worker surface sets (HttpOnly, SameSite=Strict). The token
+    carries its issue time so an old page can be told apart from a forged one, and a worker who
+    wrote slowly gets their text back, not an error page.
+    """
+
+    COOKIE = "csrf"
+    MAX_AGE = 6 * 3600
+
+    def __init__(self, key: bytes, *, clock: Callable[[], float] = time.time) -> None:
+        self._key = key
+        self._clock = clock
+
+    @staticmethod
+    def new_cookie() -> str:
+        return secrets.token_urlsafe(24)
+
+    def token(self, cookie: str) -> str:
+        ts = str(int(self._clock()))
+        return f"{ts}.{self._mac(cookie, ts)}"
+
+    def valid(self, cookie: str | None, token: str | None) -> bool:
+        if not cookie or not token or "." not in token or len(token) > 200:
+            return False
+        ts, _, mac = token.partition(".")
+        if not ts.isdigit() or self._clock() - int(ts) > self.MAX_AGE:
+            return False
+        return hmac.compare_digest(mac, self._mac(cookie, ts))
+
+    def _mac(self, cookie: str, ts: str) -> str:
+        return hmac.new(self._key, f"{cookie}|{ts}".encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,425 @@
+"""The ``intake`` command. Errors print one clear line and exit non-zero; ``--debug`` shows tracebacks."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from crypto import CryptoError, KeyringError, NodeKeys, Role, WrongPassphrase
+from crypto.kdf import DEFAULT_PROFILE, INSECURE_PROFILES, PROFILES
+from i18n import d_
+from intake.errors import IntakeError
+from intake.node import init_node, load_keyring, open_cases, open_inbox, unlock
+from intake.settings import Settings, SettingsError
+
+console = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(
+    help=d_("Secure, offline-first grievance intake for workers in supply chains."),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+cases_app = typer.Typer(help=d_("Read cases (needs the passphrase)."), no_args_is_help=True)
+keys_app = typer.Typer(help=d_("The node's public keys."), no_args_is_help=True)
+users_app = typer.Typer(help=d_("Desk users and their passphrases."), no_args_is_help=True)
+passphrase_app = typer.Typer(help=d_("Change a passphrase."), no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+app.add_typer(passphrase_app, name="passphrase")
+
+
+@dataclass
+class Ctx:
+    home: Path | None
+    debug: bool
+
+    def settings(self, **overrides: Any) -> Settings:
+        return Settings.load(self.home, **overrides)
+
+
+_state = Ctx(None, False)
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="INTAKE_HOME", help=d_("Node folder (default: a per-user data folder).")),
+]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help=d_("Desk user to unlock as (default: the only or first user).")),
+]
+PassFileOpt = Annotated[
+    Path | None,
+    typer.Option("--passphrase-file", help=d_("Read the passphrase from this file (first line).")),
+]
+PassEnvOpt = Annotated[str | None, typer.Option("--passphrase", envvar="INTAKE_PASSPHRASE", hidden=True)]
+JsonOpt = Annotated[bool, typer.Option("--json", help=d_("Print JSON."))]
+
+
+@app.callback()
+def main_options(
+    home: HomeOpt = None,
+    debug: Annotated[bool, typer.Option("--debug", help=d_("Show tracebacks on errors."))] = False,
+) -> None:
+    _state.home = home
+    _state.debug = debug
+
+
+# -- passphrases -------------------------------------------------------------------------------------
+def read_passphrase(file: Path | None, env_value: str | None, *, prompt: str, confirm: bool = False) -> str:
+    if file is not None:
+        try:
+            text = file.read_text("utf-8").splitlines()
+        except OSError as exc:
+            fail(d_("Cannot read the passphrase file {path}: {reason}").format(path=file, reason=exc.strerror))
+        return text[0] if text else ""
+    if env_value:
+        return env_value
+    if not sys.stdin.isatty():
+        fail(d_("No passphrase: give --passphrase-file or set INTAKE_PASSPHRASE (no terminal to ask on)."))
+    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def unlock_node(settings: Settings, user: str | None, file: Path | None, env_value: str | None) -> NodeKeys:
+    passphrase = read_passphrase(file, env_value, prompt=d_("Passphrase"))
+
+    try:
+        return unlock(settings, user, passphrase, sleep=_slow)
+    except WrongPassphrase:
+        fail(d_("Wrong user or passphrase. Nothing was changed."))
+
+
+def _slow(seconds: float) -> None:
+    if seconds:
+        err.print(d_("After earlier wrong passphrases, waiting {seconds:.0f} s...").format(seconds=seconds))
+        time.sleep(seconds)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[red]{d_('Error')}:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+# -- commands -------------------------------------------------------------------------------------------
+@app.command()
+def init(
+    kdf_profile: Annotated[
+        str,
+        typer.Option("--kdf-profile", help=d_("Argon2id cost: interactive, moderate or sensitive.")),
+    ] = DEFAULT_PROFILE,
+    user: Annotated[str, typer.Option("--user", help=d_("Name of the first user (a coordinator)."))] = "admin",
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+    allow_insecure_kdf: Annotated[bool, typer.Option("--allow-insecure-kdf", hidden=True)] = False,
+) -> None:
+    """Create a node: keyring, intake key, encrypted inbox and cases stores."""
+    if kdf_profile not in PROFILES:
+        fail(
+            d_("Unknown KDF profile {name}; choose one of: {choices}").format(
+                name=kdf_profile,
+                choices=", ".join(p for p in PROFILES if p not in INSECURE_PROFILES),
+            )
+        )
+    if kdf_profile in INSECURE_PROFILES and not allow_insecure_kdf:
+        fail(d_("The profile {name} is for tests only and protects nothing.").format(name=kdf_profile))
+    settings = _state.settings()
+    secret = read_passphrase(passphrase_file, passphrase, prompt=d_("New passphrase"), confirm=True)
+    ring, _keys = init_node(settings, user=user, passphrase=secret, profile=kdf_profile)
+    console.print(d_("Node created in {home}").format(home=settings.home))
+    _print_keys(ring.fingerprints())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help=d_("Address to listen on."))] = None,
+    port: Annotated[int | None, typer.Option("--port", help=d_("Port to listen on."))] = None,
+) -> None:
+    """Run the intake service (web form, JSON API). Never needs the passphrase."""
+    import uvicorn
+
+    from channels.web import create_intake_app
+    from intake.logs import setup_logging, uvicorn_log_config
+
+    settings = _state.settings(host=host, port=port)
+    setup_logging(settings.log_level)
+    web = create_intake_app(settings)
+    console.print(d_("Intake listening on http://{host}:{port}").format(host=settings.host, port=settings.port))
+    uvicorn.run(
+        web, host=settings.host, port=settings.port, access_log=False, server_header=False,
+        log_config=uvicorn_log_config(), proxy_headers=False,
+    )  # fmt: skip
+
+
+@app.command()
+def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None) -> None:
+    """Open sealed reports from the inbox into the cases store."""
+    from intake.services import drain as drain_items
+
+    settings = _state.settings()
+    keys = unlock_node(settings, user, passphrase_file, passphrase)
+    inbox, cases = open_inbox(settings), open_cases(settings, keys)
+    try:
+        total = inbox.count()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(d_("Opening reports"), total=total)
+            result = drain_items(inbox, cases, keys, progress=lambda n: bar.advance(task, n))
+    finally:
+        inbox.close()
+        cases.close()
+    console.print(
+        d_(
+            "New cases: {cases}. Follow-ups: {followups}. Already drained: {already}. Could not open: {unreadable}."
+        ).format(
+            cases=result.cases,
+            followups=result.followups,
+            already=result.already,
+            unreadable=result.unreadable,
+        )
+    )
+    if result.unreadable:
+        raise typer.Exit(2)
+
+
+@cases_app.command("list")
+def cases_list(
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help=d_("Show at most N cases (newest first)."))
+    ] = None,
+    as_json: JsonOpt = False,
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """List cases, newest first."""
+    settings = _state.settings()
+    keys = unlock_node(settings, user, passphrase_file, passphrase)
+    store = open_cases(settings, keys)
+    try:
+        rows = store.list_cases(limit)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([c.model_dump(mode="json") for c in rows], ensure_ascii=False, indent=1))
+        return
+    table = Table(
+        d_("ID"),
+        d_("Received"),
+        d_("Channel"),
+        d_("Status"),
+        d_("Factory"),
+        d_("Categories"),
+        d_("What happened"),
+    )
+    for c in rows:
+        words = c.description.replace("\n", " ")
+        table.add_row(
+            str(c.id), c.created_at.strftime("%Y-%m-%d"), c.channel.value, c.status.value, c.factory,
+            ", ".join(x.value for x in c.categories), words[:60] + ("…" if len(words) > 60 else ""),
+        )  # fmt: skip
+    console.print(table)
+
+
+@cases_app.command("show")
+def cases_show(
+    case_id: Annotated[int, typer.Argument(help=d_("Case number."))],
+    as_json: JsonOpt = False,
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Show one case with the worker's own words and follow-ups."""
+    settings = _state.settings()
+    keys = unlock_node(settings, user, passphrase_file, passphrase)
+    store = open_cases(settings, keys)
+    try:
+        case = store.get_case(case_id)
+    except IntakeError:
+        fail(d_("There is no case {id}.").format(id=case_id))
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(case.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        return
+    console.print(
+        f"[bold]{d_('Case')} {case.id}[/bold]  {case.created_at:%Y-%m-%d %H:%M} UTC  {case.channel.value}  {case.locale}"
+    )
+    console.print(
+        f"{d_('Status')}: {case.status.value}   {d_('Consent')}: {int(case.consent)}   {d_('Contact allowed')}: {case.contact_ok}"
+    )
+    console.print(f"{d_('Factory')}: {case.factory}   {d_('Location')}: {case.location}")
+    console.print(f"{d_('Categories')}: {', '.join(c.value for c in case.categories)}")
+    console.print(f"\n{case.description}\n", highlight=False, markup=False)
+    for f in case.followups:
+        console.print(f"[dim]{f.received_at:%Y-%m-%d %H:%M} {f.channel.value}[/dim]")
+        console.print(f.text, highlight=False, markup=False)
+
+
+def _print_keys(fps: dict[str, str]) -> None:
+    console.print(d_("Sealing key (X25519) fingerprint:"))
+    console.print(f"  {fps['x25519']}")
+    console.print(d_("Signing key (Ed25519) fingerprint:"))
+    console.print(f"  {fps['ed25519']}")
+
+
+@keys_app.command("show")
+def keys_show(as_json: JsonOpt = False) -> None:
+    """Public keys and fingerprints to read out to a partner (no passphrase needed)."""
+    ring = load_keyring(_state.settings())
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "node_id": ring.node_id,
+                    "public": ring.public_keys_b64(),
+                    "fingerprints": ring.fingerprints(),
+                },
+                indent=1,
+            )
+        )
+        return
+    console.print(d_("Node {id}").format(id=ring.node_id))
+    for kind, key in ring.public_keys_b64().items():
+        console.print(f"{kind}: {key}")
+    _print_keys(ring.fingerprints())
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help=d_("New user's name."))],
+    role: Annotated[Role, typer.Option("--role", help=d_("coordinator, caseworker or viewer."))] = Role.CASEWORKER,
+    kdf_profile: Annotated[
+        str | None,
+        typer.Option("--kdf-profile", help=d_("Argon2id cost for the new user's passphrase.")),
+    ] = None,
+    new_passphrase_file: Annotated[
+        Path | None,
+        typer.Option("--new-passphrase-file", help=d_("Read the new user's passphrase from this file.")),
+    ] = None,
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Add a desk user (a coordinator unlocks; the new user's passphrase wraps the same master)."""
+    settings = _state.settings()
+    keys = unlock_node(settings, user, passphrase_file, passphrase)
+    new = read_passphrase(
+        new_passphrase_file,
+        None,
+        prompt=d_("Passphrase for {name}").format(name=name),
+        confirm=True,
+    )
+    ring = load_keyring(settings)
+    ring.add_user(keys, name, new, role=role, profile=kdf_profile or ring_profile(ring, keys.user))
+    console.print(d_("User {name} added as {role}.").format(name=name, role=role.value))
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users and their roles (no passphrase needed)."""
+    for name, role in load_keyring(_state.settings()).users.items():
+        console.print(f"{name}\t{role.value}")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help=d_("User to remove."))],
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Remove a desk user (a coordinator unlocks)."""
+    settings = _state.settings()
+    keys = unlock_node(settings, user, passphrase_file, passphrase)
+    load_keyring(settings).remove_user(keys, name)
+    console.print(d_("User {name} removed.").format(name=name))
+
+
+def ring_profile(ring: Any, user: str) -> str:
+    return str(ring._users[user].profile)
+
+
+@passphrase_app.command("change")
+def passphrase_change(
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+    new_passphrase_file: Annotated[
+        Path | None,
+        typer.Option("--new-passphrase-file", help=d_("Read the new passphrase from this file.")),
+    ] = None,
+) -> None:
+    """Change your passphrase. Only your wrapped copy of the master secret changes."""
+    settings = _state.settings()
+    ring = load_keyring(settings)
+    name = user or ring.default_user()
+    old = read_passphrase(passphrase_file, passphrase, prompt=d_("Current passphrase"))
+    try:
+        unlock(settings, name, old, sleep=_slow)
+    except WrongPassphrase:
+        fail(d_("Wrong user or passphrase. Nothing was changed."))
+    new = read_passphrase(new_passphrase_file, None, prompt=d_("New passphrase"), confirm=True)
+    ring.change_passphrase(name, old=old, new=new)
+    console.print(d_("Passphrase changed for {name}.").format(name=name))
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option("--port", help=d_("Port for the demo intake."))] = 8000,
+    once: Annotated[bool, typer.Option("--once", help=d_("Seed, drain, print and exit instead of serving."))] = False,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--demo-home",
+            help=d_("Folder for the throwaway node (default: a new temporary folder)."),
+        ),
+    ] = None,
+) -> None:
+    """Run the whole system on loopback with sample data."""
+    from intake.demo import run_demo
+
+    run_demo(port=port, once=once, home=home, console=console)
+
+
+# -- entry point ---------------------------------------------------------------------------------------
+def main() -> None:
+    try:
+        app()
+    except (IntakeError, CryptoError, SettingsError) as exc:
+        if _state.debug:
+            raise
+        message = exc.detail if isinstance(exc, IntakeError) and exc.detail else str(exc)
+        if isinstance(exc, KeyringError | SettingsError):
+            message = str(exc)
+        err.print(f"[red]{d_('Error')}:[/red] {message}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if _state.debug:
+            raise
+        err.print(
+            f"[red]{d_('Error')}:[/red] {d_('Unexpected failure')} ({type(exc).__name__}). {d_('Run again with --debug for details.')}"
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

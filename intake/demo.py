@@ -1,0 +1,141 @@
+"""``intake demo``: a throwaway node on loopback, seeded through the real web code path."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from i18n import d_
+from intake.demo_data import SAMPLE_REPORTS
+from intake.logs import setup_logging, uvicorn_log_config
+from intake.node import init_node, open_cases, open_inbox, unlock
+from intake.services import drain
+from intake.settings import Settings
+
+DEMO_USER = "demo"
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the main thread keeps Ctrl-C
+        pass
+
+
+def start_server(app: Any, sock: socket.socket) -> tuple[_Server, threading.Thread]:
+    config = uvicorn.Config(
+        app,
+        access_log=False,
+        server_header=False,
+        log_config=uvicorn_log_config(),
+        log_level="warning",
+    )
+    server = _Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("demo server did not start")
+        time.sleep(0.05)
+    return server, thread
+
+
+def seed(base: str) -> list[str]:
+    """Send every sample report as a worker would: the form (with its CSRF cookie) or the API."""
+    receipts = []
+    with httpx.Client(base_url=base, timeout=10) as client:
+        for sample in SAMPLE_REPORTS:
+            data = {k: v for k, v in sample.items() if k != "form"}
+            if sample["form"]:
+                page = client.get("/report", params={"lang": data["locale"]})
+                token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+                if token is None:
+                    raise RuntimeError("report form has no CSRF token")
+                form = {**data, "csrf": token.group(1), "lang": data.pop("locale")}
+                resp = client.post("/report", data=form)
+                match = re.search(r'id="receipt">([0-9-]+)<', resp.text)
+                if resp.status_code != 200 or match is None:
+                    raise RuntimeError(f"demo form report refused: HTTP {resp.status_code}")
+                receipts.append(match.group(1))
+            else:
+                resp = client.post("/api/v1/reports", json=data)
+                if resp.status_code != 201:
+                    raise RuntimeError(f"demo API report refused: HTTP {resp.status_code}")
+                receipts.append(resp.json()["receipt"])
+    return receipts
+
+
+def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> None:
+    from channels.web import create_intake_app
+
+    home = home or Path(tempfile.mkdtemp(prefix="intake-demo-"))
+    passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
+    settings = Settings.load(home, env={}, rate_limit_per_minute=0, port=port)
+    setup_logging("WARNING")
+    init_node(settings, user=DEMO_USER, passphrase=passphrase, profile="interactive")
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    real_port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{real_port}"
+    server, thread = start_server(create_intake_app(settings), sock)
+    try:
+        console.print(d_("Demo node in {home}").format(home=home))
+        receipts = seed(base)
+        console.print(d_("Sent {n} sample reports through the web form and the JSON API.").format(n=len(receipts)))
+
+        keys = unlock(settings, DEMO_USER, passphrase)
+        inbox, cases = open_inbox(settings), open_cases(settings, keys)
+        try:
+            result = drain(inbox, cases, keys)
+            rows = cases.list_cases()
+        finally:
+            inbox.close()
+            cases.close()
+        console.print(d_("Drained {n} reports into the encrypted cases store.").format(n=result.cases))
+        table = Table(d_("ID"), d_("Factory"), d_("Categories"), d_("What happened"))
+        for c in rows:
+            table.add_row(
+                str(c.id),
+                c.factory,
+                ", ".join(x.value for x in c.categories),
+                c.description[:48] + "…",
+            )
+        console.print(table)
+        console.print()
+        console.print(d_("Try it:"))
+        console.print("  " + d_("Report form: {url}").format(url=f"{base}/report"))
+        console.print("  " + d_("In Chinese: {url}").format(url=f"{base}/?lang=zh_Hans"))
+        console.print(
+            "  "
+            + d_("Status page, with the receipt {receipt}: {url}").format(receipt=receipts[0], url=f"{base}/status")
+        )
+        console.print("  " + d_("API schema: {url}").format(url=f"{base}/openapi.json"))
+        console.print(
+            "  "
+            + d_("Cases (passphrase {p}): intake --home {home} cases list --user {user}").format(
+                p=passphrase, home=home, user=DEMO_USER
+            )
+        )
+        console.print("  " + d_("Demo passphrase for user {user}: {p}").format(user=DEMO_USER, p=passphrase))
+        if once:
+            return
+        console.print(d_("Serving on {url}. Press Ctrl-C to stop.").format(url=base))
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -1,0 +1,211 @@
+"""Domain models: what a worker reports, and the case a caseworker makes of it.
+
+Every channel (web, SMS, voice) builds a :class:`Report` and hands it to
+:func:`intake.services.accept_report`; nothing else writes to the inbox.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, NewType
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from i18n import N_
+
+ReceiptCode = NewType("ReceiptCode", str)  # 16 digits, no separators
+ReceiptHash = NewType("ReceiptHash", bytes)  # keyed slow hash of a ReceiptCode
+ReporterKey = NewType("ReporterKey", bytes)  # keyed hash of a phone number, for linking
+
+MAX_DESCRIPTION = 20_000
+MAX_SHORT = 300
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    API = "api"
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class Consent(enum.IntEnum):
+    """What the worker lets the labour group share (UNGP 31: rights-compatible)."""
+
+    INTERNAL = 0  # keep inside the group
+    ANONYMISED = 1  # share an anonymised summary with partners
+    WITH_NAME = 2  # share with my name
+
+
+class Category(enum.StrEnum):
+    """Issue taxonomy. ``ILO_REFERENCES`` ties each to the instruments that define it."""
+
+    FORCED_LABOUR = "forced_labour"
+    RECRUITMENT_FEES = "recruitment_fees"
+    CHILD_LABOUR = "child_labour"
+    FREEDOM_OF_ASSOCIATION = "freedom_of_association"
+    DISCRIMINATION = "discrimination"
+    HARASSMENT = "harassment"
+    HEALTH_SAFETY = "health_safety"
+    WAGES = "wages"
+    WORKING_HOURS = "working_hours"
+    EMPLOYMENT = "employment"
+    DORMITORY = "dormitory"
+    RETALIATION = "retaliation"
+    OTHER = "other"
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.FORCED_LABOUR: N_("Forced labour (kept documents, cannot leave, threats)"),
+    Category.RECRUITMENT_FEES: N_("Recruitment fees or debt to an agent"),
+    Category.CHILD_LABOUR: N_("Child labour or student intern work"),
+    Category.FREEDOM_OF_ASSOCIATION: N_("Stopped from joining or forming a union"),
+    Category.DISCRIMINATION: N_("Discrimination"),
+    Category.HARASSMENT: N_("Violence or harassment"),
+    Category.HEALTH_SAFETY: N_("Health and safety, injury"),
+    Category.WAGES: N_("Wages, benefits or social insurance"),
+    Category.WORKING_HOURS: N_("Working hours, forced overtime"),
+    Category.EMPLOYMENT: N_("Contract, dismissal, severance, dispatch or intern work"),
+    Category.DORMITORY: N_("Dormitory or living conditions"),
+    Category.RETALIATION: N_("Punished for speaking up"),
+    Category.OTHER: N_("Something else"),
+}
+
+ILO_REFERENCES: dict[Category, tuple[str, ...]] = {
+    Category.FORCED_LABOUR: ("C029 Forced Labour Convention", "P029 Protocol of 2014", "C105"),
+    Category.RECRUITMENT_FEES: ("C181 Private Employment Agencies Convention, Art. 7", "ILO General Principles for Fair Recruitment"),
+    Category.CHILD_LABOUR: ("C138 Minimum Age Convention", "C182 Worst Forms of Child Labour Convention"),
+    Category.FREEDOM_OF_ASSOCIATION: ("C087 Freedom of Association", "C098 Right to Organise and Collective Bargaining"),
+    Category.DISCRIMINATION: ("C100 Equal Remuneration", "C111 Discrimination (Employment and Occupation)"),
+    Category.HARASSMENT: ("C190 Violence and Harassment Convention",),
+    Category.HEALTH_SAFETY: ("C155 Occupational Safety and Health", "C187 Promotional Framework for OSH"),
+    Category.WAGES: ("C095 Protection of Wages", "C131 Minimum Wage Fixing", "C102 Social Security"),
+    Category.WORKING_HOURS: ("C001 Hours of Work (Industry)", "C014 Weekly Rest (Industry)"),
+    Category.EMPLOYMENT: ("C158 Termination of Employment", "R198 Employment Relationship Recommendation"),
+    Category.DORMITORY: ("R115 Workers' Housing Recommendation",),
+    Category.RETALIATION: ("C158 Art. 5(c)", "C190 Art. 10"),
+    Category.OTHER: (),
+}  # fmt: skip
+
+CONSENT_LABELS: dict[Consent, str] = {
+    Consent.INTERNAL: N_("Keep it inside the labour group"),
+    Consent.ANONYMISED: N_("You may share a summary without my name with partner organisations"),
+    Consent.WITH_NAME: N_("You may share it with my name"),
+}
+
+
+class CaseStatus(enum.StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    INVESTIGATING = "investigating"
+    REMEDY = "remedy"
+    RESOLVED = "resolved"
+    CLOSED_UNRESOLVED = "closed_unresolved"
+    WITHDRAWN = "withdrawn"
+
+
+class BoardStatus(enum.StrEnum):
+    """What a worker sees on the status page. Deliberately coarse."""
+
+    RECEIVED = "received"
+    IN_REVIEW = "in_review"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+BOARD_LABELS: dict[BoardStatus, str] = {
+    BoardStatus.RECEIVED: N_("Received. A caseworker has not replied yet."),
+    BoardStatus.IN_REVIEW: N_("A caseworker is reading your report."),
+    BoardStatus.IN_PROGRESS: N_("The labour group is working on your case."),
+    BoardStatus.CLOSED: N_("Your case is closed."),
+}
+
+
+def _clean(text: str) -> str:
+    """NFC, no control characters except newlines and tabs, no lone surrogates, trimmed."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
+    return text.strip()
+
+
+Short = Annotated[str, StringConstraints(max_length=MAX_SHORT)]
+
+
+class Report(BaseModel):
+    """One report as a worker gave it. Sealed whole; never stored readable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: Channel
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    locale: str = "en"
+    factory: Short = ""
+    location: Short = ""
+    categories: list[Category] = Field(default_factory=list, max_length=len(Category))
+    description: Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)] = ""
+    consent: Consent = Consent.INTERNAL
+    contact_ok: bool = False
+    name: Short = ""
+    phone: Annotated[str, StringConstraints(max_length=40)] = ""
+
+    @field_validator("factory", "location", "description", "name", "phone", mode="before")
+    @classmethod
+    def _clean_text(cls, value: object) -> object:
+        return _clean(value) if isinstance(value, str) else value
+
+    @field_validator("categories")
+    @classmethod
+    def _unique(cls, value: list[Category]) -> list[Category]:
+        return list(dict.fromkeys(value))
+
+    def has_substance(self) -> bool:
+        return bool(self.description or self.categories)
+
+
+class FollowUp(BaseModel):
+    """Text a worker adds later, linked to their report by the receipt hash."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: Channel
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    locale: str = "en"
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION)]
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _clean_text(cls, value: object) -> object:
+        return _clean(value) if isinstance(value, str) else value
+
+
+class Case(BaseModel):
+    """A case as the desk holds it in cases.db (already opened; never leaves the node as is)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    created_at: datetime
+    channel: Channel
+    locale: str
+    status: CaseStatus
+    factory: str
+    location: str
+    categories: list[Category]
+    description: str
+    consent: Consent
+    contact_ok: bool
+    has_contact: bool
+    followups: list[FollowUpView] = Field(default_factory=list)
+
+
+class FollowUpView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    received_at: datetime
+    channel: Channel
+    text: str
+
+
+Case.model_rebuild()

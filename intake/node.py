@@ -1,0 +1,151 @@
+"""A node's home folder: creating it, opening its stores, unlocking it.
+
+``INTAKE_HOME`` holds ``keyring.json`` (public keys, wrapped master), ``intake.key`` (0600: the
+inbox key and the intake's own keys, which the always-on intake needs without a passphrase),
+``inbox.db``, ``cases.db`` and optionally ``settings.toml``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nacl.utils
+
+from crypto import Keyring, KeyringError, NodeKeys, Secret, WrongPassphrase
+from crypto.files import write_private_file
+from crypto.kdf import derive_key
+from intake.errors import NodeError
+from intake.settings import Settings
+from intake.store.cases import CasesStore
+from intake.store.inbox import Inbox
+
+INTAKE_KEY_VERSION = 1
+RECEIPT_LABEL = "intake/v1/receipt-hash"
+CSRF_LABEL = "intake/v1/csrf"
+SESSION_LABEL = "intake/v1/sms-session"
+
+
+@dataclass(frozen=True)
+class IntakeKeys:
+    """Keys the intake service holds without any passphrase. Seizing them reveals no report."""
+
+    inbox_db: Secret[bytes]
+    secret: Secret[bytes]
+
+    def key(self, purpose: str) -> bytes:
+        return derive_key(self.secret.reveal(), purpose)
+
+    @classmethod
+    def load(cls, path: Path) -> IntakeKeys:
+        try:
+            mode = path.stat().st_mode & 0o777
+            raw = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            raise NodeError(f"{path}: missing; run 'intake init' first") from None
+        except (OSError, ValueError):
+            raise NodeError(f"{path}: unreadable intake key file") from None
+        if mode & 0o077:
+            raise NodeError(f"{path}: readable by others (mode {mode:o}); run 'chmod 600 {path}'")
+        try:
+            if raw["version"] != INTAKE_KEY_VERSION:
+                raise NodeError(f"{path}: unsupported version {raw['version']!r}")
+            inbox, secret = bytes.fromhex(raw["inbox_db"]), bytes.fromhex(raw["secret"])
+        except (KeyError, TypeError, ValueError):
+            raise NodeError(f"{path}: malformed intake key file") from None
+        if len(inbox) != 32 or len(secret) != 32:
+            raise NodeError(f"{path}: malformed intake key file")
+        return cls(Secret(inbox), Secret(secret))
+
+    @classmethod
+    def create(cls, path: Path) -> IntakeKeys:
+        keys = cls(Secret(nacl.utils.random(32)), Secret(nacl.utils.random(32)))
+        doc = {
+            "version": INTAKE_KEY_VERSION,
+            "inbox_db": keys.inbox_db.reveal().hex(),
+            "secret": keys.secret.reveal().hex(),
+        }
+        write_private_file(path, json.dumps(doc).encode())
+        return keys
+
+
+def init_node(settings: Settings, *, user: str, passphrase: str, profile: str) -> tuple[Keyring, NodeKeys]:
+    """Create a node home: keyring, intake key, empty inbox and cases stores."""
+    home = settings.home
+    if settings.keyring_path.exists():
+        raise NodeError(f"{home} already holds a node (keyring.json exists)")
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(home, 0o700)
+    try:
+        ring, keys = Keyring.create(settings.keyring_path, user=user, passphrase=passphrase, profile=profile)
+    except KeyringError as exc:
+        raise NodeError(str(exc)) from None
+    ikeys = IntakeKeys.create(settings.intake_key_path)
+    Inbox(settings.inbox_path, ikeys.inbox_db.reveal(), create=True).close()
+    CasesStore(settings.cases_path, keys.cases_db_key, create=True).close()
+    return ring, keys
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    try:
+        return Keyring.load(settings.keyring_path)
+    except KeyringError as exc:
+        raise NodeError(str(exc)) from None
+
+
+def open_inbox(settings: Settings) -> Inbox:
+    keys = IntakeKeys.load(settings.intake_key_path)
+    return Inbox(settings.inbox_path, keys.inbox_db.reveal())
+
+
+def open_cases(settings: Settings, keys: NodeKeys) -> CasesStore:
+    return CasesStore(settings.cases_path, keys.cases_db_key)
+
+
+# -- unlocking with growing delay after failures ----------------------------------------------------
+MAX_DELAY = 60.0
+
+
+def failure_delay(failures: int) -> float:
+    """Seconds to wait before the next try after ``failures`` wrong passphrases in a row."""
+    return 0.0 if failures <= 0 else min(MAX_DELAY, 0.5 * 2 ** (failures - 1))
+
+
+def unlock(
+    settings: Settings,
+    user: str | None,
+    passphrase: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> NodeKeys:
+    """Unlock the keyring. Wrong passphrases are counted on disk and slow every later try.
+
+    The Argon2id cost is the real protection against guessing from a copied keyring; the
+    delay makes guessing at the keyboard of an unattended laptop slow too.
+    """
+    ring = load_keyring(settings)
+    name = user or ring.default_user()
+    path = settings.unlock_failures_path
+    failures = _read_failures(path)
+    sleep(failure_delay(failures))
+    try:
+        keys = ring.unlock(name, passphrase)
+    except WrongPassphrase:
+        write_private_file(path, str(failures + 1).encode())
+        raise
+    except KeyringError as exc:
+        raise NodeError(str(exc)) from None
+    if failures:
+        path.unlink(missing_ok=True)
+    return keys
+
+
+def _read_failures(path: Path) -> int:
+    try:
+        return max(0, int(path.read_text().strip() or 0))
+    except (FileNotFoundError, ValueError):
+        return 0

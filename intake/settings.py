@@ -1,0 +1,116 @@
+"""One frozen settings object, built once from ``INTAKE_*`` environment variables and the node's
+``settings.toml``. Nothing else in the project reads ``os.environ`` (except i18n's CLI locale,
+which follows the usual gettext variables LANGUAGE/LC_ALL/LC_MESSAGES/LANG).
+
+Precedence: environment > ``$INTAKE_HOME/settings.toml`` > defaults. Every setting is listed in
+``docs/settings.md`` (a test checks that).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from crypto.kdf import DEFAULT_PROFILE, PROFILES
+
+
+def default_home(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "grievance-intake"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    rate_limit_per_minute: int = 10
+    max_request_bytes: int = 64 * 1024
+    default_locale: str = "en"
+    kdf_profile: str = DEFAULT_PROFILE
+    log_level: str = "INFO"
+
+    # Paths inside the node home -----------------------------------------------------------
+    @property
+    def keyring_path(self) -> Path:
+        return self.home / "keyring.json"
+
+    @property
+    def intake_key_path(self) -> Path:
+        return self.home / "intake.key"
+
+    @property
+    def inbox_path(self) -> Path:
+        return self.home / "inbox.db"
+
+    @property
+    def cases_path(self) -> Path:
+        return self.home / "cases.db"
+
+    @property
+    def settings_path(self) -> Path:
+        return self.home / "settings.toml"
+
+    @property
+    def unlock_failures_path(self) -> Path:
+        return self.home / "unlock-failures"
+
+    # Loading ---------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, home: Path | str | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        home_path = Path(home or env.get("INTAKE_HOME") or default_home(env)).expanduser()
+        values: dict[str, Any] = {}
+        file = home_path / "settings.toml"
+        if file.is_file():
+            try:
+                values.update(tomllib.loads(file.read_text("utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise SettingsError(f"{file}: not valid TOML ({exc})") from None
+        known = {f.name: f for f in fields(cls) if f.name != "home"}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise SettingsError(f"{file}: unknown settings: {', '.join(sorted(unknown))}")
+        for name in known:
+            env_value = env.get(f"INTAKE_{name.upper()}")
+            if env_value is not None:
+                values[name] = env_value
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for name, value in list(values.items()):
+            values[name] = _coerce(name, value, known[name].type)
+        settings = cls(home=home_path, **values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"port {self.port} is out of range")
+        if self.rate_limit_per_minute < 0:
+            raise SettingsError("rate_limit_per_minute must be 0 (off) or more")
+        if self.max_request_bytes < 1024:
+            raise SettingsError("max_request_bytes must be at least 1024")
+        if self.kdf_profile not in PROFILES:
+            raise SettingsError(f"kdf_profile must be one of {', '.join(PROFILES)}")
+        if self.public_url and not self.public_url.startswith(("https://", "http://")):
+            raise SettingsError("public_url must start with https:// (or http:// on loopback)")
+
+
+def _coerce(name: str, value: Any, type_name: Any) -> Any:
+    type_text = str(type_name)
+    try:
+        if type_text == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {name} must be a whole number, not {value!r}") from None

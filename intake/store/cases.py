@@ -1,0 +1,242 @@
+"""cases.db: the opened cases, keyed with a raw 256-bit key derived from the node's master.
+
+Reporter phone numbers never sit in clear columns: ``reporter_link`` is a keyed hash for linking
+reports from one number, and ``contact`` is encrypted under a per-case key (itself wrapped by the
+node's contact key) only where the worker agreed to be contacted. Deleting ``contact_key``
+crypto-shreds the contact, in this file and in every backup of it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from intake.domain import (
+    Case,
+    CaseStatus,
+    Category,
+    Channel,
+    Consent,
+    FollowUp,
+    FollowUpView,
+    ReceiptHash,
+    Report,
+)
+from intake.errors import IntakeError
+from intake.store.db import Connection, open_store
+
+MIGRATIONS: list[list[str]] = [
+    # 1: cases, follow-ups, and the drained-item ledger that makes draining idempotent
+    [
+        """CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'new',
+            factory TEXT NOT NULL DEFAULT '',
+            location TEXT NOT NULL DEFAULT '',
+            categories TEXT NOT NULL DEFAULT '[]',
+            description TEXT NOT NULL DEFAULT '',
+            consent INTEGER NOT NULL DEFAULT 0,
+            contact_ok INTEGER NOT NULL DEFAULT 0,
+            receipt_hash BLOB UNIQUE,
+            reporter_link BLOB,
+            contact_key BLOB,
+            contact BLOB
+        )""",
+        """CREATE TABLE followups (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            received_at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            text TEXT NOT NULL
+        )""",
+        """CREATE TABLE drained_items (
+            item_id TEXT PRIMARY KEY,
+            case_id INTEGER REFERENCES cases(id) ON DELETE SET NULL,
+            drained_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        ) WITHOUT ROWID""",
+    ],
+    # 2: severity for triage, and the indexes the case list needs
+    [
+        "ALTER TABLE cases ADD COLUMN severity TEXT NOT NULL DEFAULT 'normal'",
+        "CREATE INDEX cases_by_status ON cases(status, created_at)",
+        "CREATE INDEX cases_by_reporter ON cases(reporter_link) WHERE reporter_link IS NOT NULL",
+        "CREATE INDEX followups_by_case ON followups(case_id, id)",
+    ],
+]
+
+
+class CaseNotFound(IntakeError):
+    status = 404
+    code = "case_not_found"
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    wrapped_key: bytes
+    blob: bytes
+
+
+class CasesStore:
+    def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
+        self.path = Path(path)
+        self._conn: Connection = open_store(self.path, key, MIGRATIONS, synchronous="FULL", create=create)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- draining --------------------------------------------------------------------------------
+    def was_drained(self, item_id: str) -> bool:
+        with self._lock:
+            row = self._conn.execute("SELECT 1 FROM drained_items WHERE item_id = ?", (item_id,)).fetchone()
+        return row is not None
+
+    def add_report(
+        self,
+        item_id: str,
+        report: Report,
+        *,
+        receipt_hash: ReceiptHash | None,
+        reporter_link: bytes | None,
+        contact: ContactRecord | None,
+    ) -> int:
+        """Make a case from a report and record the item as drained, in one transaction."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._conn.execute(
+                    """INSERT INTO cases (created_at, channel, locale, factory, location, categories,
+                           description, consent, contact_ok, receipt_hash, reporter_link, contact_key, contact)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        report.received_at.isoformat(),
+                        report.channel.value,
+                        report.locale,
+                        report.factory,
+                        report.location,
+                        json.dumps([c.value for c in report.categories]),
+                        report.description,
+                        int(report.consent),
+                        int(report.contact_ok),
+                        bytes(receipt_hash) if receipt_hash else None,
+                        reporter_link,
+                        contact.wrapped_key if contact else None,
+                        contact.blob if contact else None,
+                    ),
+                )
+                case_id = int(cur.lastrowid or 0)
+                self._conn.execute("INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return case_id
+
+    def add_followup(self, item_id: str, receipt_hash: ReceiptHash, followup: FollowUp) -> int | None:
+        """Attach a follow-up to the case with that receipt; None if no case has it (yet)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute(
+                    "SELECT id FROM cases WHERE receipt_hash = ?", (bytes(receipt_hash),)
+                ).fetchone()
+                if row is None:
+                    self._conn.execute("ROLLBACK")
+                    return None
+                case_id = int(row[0])
+                self._conn.execute(
+                    "INSERT INTO followups (case_id, received_at, channel, locale, text) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        case_id,
+                        followup.received_at.isoformat(),
+                        followup.channel.value,
+                        followup.locale,
+                        followup.text,
+                    ),
+                )
+                self._conn.execute("INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return case_id
+
+    # -- reading ------------------------------------------------------------------------------------
+    _COLUMNS = (
+        "id, created_at, channel, locale, status, factory, location, categories, description, consent, "
+        "contact_ok, contact IS NOT NULL"
+    )
+
+    def list_cases(self, limit: int | None = None) -> list[Case]:
+        sql = f"SELECT {self._COLUMNS} FROM cases ORDER BY id DESC"  # noqa: S608 - constant columns
+        params: tuple[Any, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (limit,)
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return [self._case(r, []) for r in rows]
+
+    def get_case(self, case_id: int) -> Case:
+        with self._lock:
+            row = self._conn.execute(f"SELECT {self._COLUMNS} FROM cases WHERE id = ?", (case_id,)).fetchone()  # noqa: S608
+            fups = self._conn.execute(
+                "SELECT received_at, channel, text FROM followups WHERE case_id = ? ORDER BY id",
+                (case_id,),
+            ).fetchall()
+        if row is None:
+            raise CaseNotFound(f"no case {case_id}")
+        views = [FollowUpView(received_at=datetime.fromisoformat(t), channel=Channel(c), text=x) for t, c, x in fups]
+        return self._case(row, views)
+
+    def receipt_hash(self, case_id: int) -> ReceiptHash | None:
+        with self._lock:
+            row = self._conn.execute("SELECT receipt_hash FROM cases WHERE id = ?", (case_id,)).fetchone()
+        if row is None:
+            raise CaseNotFound(f"no case {case_id}")
+        return ReceiptHash(bytes(row[0])) if row[0] is not None else None
+
+    def contact(self, case_id: int) -> ContactRecord | None:
+        with self._lock:
+            row = self._conn.execute("SELECT contact_key, contact FROM cases WHERE id = ?", (case_id,)).fetchone()
+        if row is None:
+            raise CaseNotFound(f"no case {case_id}")
+        if row[0] is None or row[1] is None:
+            return None
+        return ContactRecord(bytes(row[0]), bytes(row[1]))
+
+    def shred_contact(self, case_id: int) -> None:
+        """Forget the worker's contact for good (secure_delete overwrites the old pages)."""
+        with self._lock:
+            self._conn.execute("UPDATE cases SET contact_key = NULL, contact = NULL WHERE id = ?", (case_id,))
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM cases").fetchone()[0])
+
+    @staticmethod
+    def _case(row: Any, followups: list[FollowUpView]) -> Case:
+        return Case(
+            id=row[0],
+            created_at=datetime.fromisoformat(row[1]),
+            channel=Channel(row[2]),
+            locale=row[3],
+            status=CaseStatus(row[4]),
+            factory=row[5],
+            location=row[6],
+            categories=[Category(c) for c in json.loads(row[7])],
+            description=row[8],
+            consent=Consent(row[9]),
+            contact_ok=bool(row[10]),
+            has_contact=bool(row[11]),
+            followups=followups,
+        )

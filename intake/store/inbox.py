@@ -1,0 +1,149 @@
+"""The inbox: sealed items and the worker-visible status board, written by the always-on intake.
+
+The intake never holds the passphrase, so everything it writes about a report is either sealed
+(the item) or deliberately public to the worker holding the receipt (the status board). The file
+is SQLCipher-keyed from ``intake.key`` as defence in depth; the sealed box is the real protection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlcipher3
+
+from intake.domain import BoardStatus, ReceiptHash
+from intake.errors import StoreUnavailable
+from intake.store.db import Connection, open_store
+
+MIGRATIONS: list[list[str]] = [
+    # 1: sealed items, in arrival order
+    [
+        """CREATE TABLE items (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            blob BLOB NOT NULL
+        )""",
+    ],
+    # 2: the status board a worker reads with their receipt code
+    [
+        """CREATE TABLE board (
+            receipt_hash BLOB PRIMARY KEY,
+            status TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE board_messages (
+            id INTEGER PRIMARY KEY,
+            receipt_hash BLOB NOT NULL REFERENCES board(receipt_hash) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            body TEXT NOT NULL
+        )""",
+        "CREATE INDEX board_messages_by_receipt ON board_messages(receipt_hash, id)",
+    ],
+]
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    status: BoardStatus
+    messages: list[tuple[int, str]]  # (unix time, text)
+
+
+class Inbox:
+    """Thread-safe access to ``inbox.db``. One connection, one lock: writes are serial anyway."""
+
+    def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
+        self.path = Path(path)
+        self._conn: Connection = open_store(self.path, key, MIGRATIONS, synchronous="FULL", create=create)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One durable transaction; any storage failure becomes :class:`StoreUnavailable`."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlcipher3.Error as exc:
+                raise StoreUnavailable(f"inbox not writable: {type(exc).__name__}") from None
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except sqlcipher3.Error as exc:
+                self._rollback()
+                raise StoreUnavailable(f"inbox not writable: {type(exc).__name__}") from None
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlcipher3.Error):  # the transaction may already be gone
+            self._conn.execute("ROLLBACK")
+
+    # -- items ---------------------------------------------------------------------------------
+    def put(self, item_id: str, blob: bytes, *, board: ReceiptHash | None = None) -> None:
+        """Store one sealed item (and open its status board entry) in one durable transaction."""
+        with self._write() as conn:
+            conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+            if board is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
+                    (bytes(board), BoardStatus.RECEIVED.value, int(time.time())),
+                )
+
+    def items(self, limit: int = 500, after_seq: int = 0) -> list[tuple[int, str, bytes]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT seq, id, blob FROM items WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            ).fetchall()
+        return [(int(s), str(i), bytes(b)) for s, i, b in rows]
+
+    def delete(self, item_ids: list[str]) -> None:
+        with self._write() as conn:
+            conn.executemany("DELETE FROM items WHERE id = ?", [(i,) for i in item_ids])
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    # -- status board -----------------------------------------------------------------------------
+    def board(self, receipt_hash: ReceiptHash) -> BoardEntry | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT status FROM board WHERE receipt_hash = ?", (bytes(receipt_hash),)
+            ).fetchone()
+            msgs = self._conn.execute(
+                "SELECT created_at, body FROM board_messages WHERE receipt_hash = ? ORDER BY id",
+                (bytes(receipt_hash),),
+            ).fetchall()
+        if row is None:
+            return None
+        return BoardEntry(BoardStatus(row[0]), [(int(t), str(b)) for t, b in msgs])
+
+    def set_status(self, receipt_hash: ReceiptHash, status: BoardStatus) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(receipt_hash) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+                (bytes(receipt_hash), status.value, int(time.time())),
+            )
+
+    def post_message(self, receipt_hash: ReceiptHash, body: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
+                (bytes(receipt_hash), BoardStatus.IN_REVIEW.value, int(time.time())),
+            )
+            conn.execute(
+                "INSERT INTO board_messages (receipt_hash, created_at, body) VALUES (?, ?, ?)",
+                (bytes(receipt_hash), int(time.time()), body),
+            )
