@@ -25,6 +25,7 @@ import nacl.bindings as b
 import nacl.exceptions
 import nacl.utils
 from nacl.public import PrivateKey, PublicKey
+from nacl.pwhash import argon2id
 from nacl.signing import SigningKey, VerifyKey
 
 from crypto.errors import KeyringError, WrongPassphrase
@@ -135,7 +136,7 @@ class _User:
             kdf = raw["kdf"]
             if kdf.get("alg") != "argon2id":
                 raise KeyringError(f"user {name}: unknown KDF {kdf.get('alg')!r}")
-            return cls(
+            user = cls(
                 role=Role(raw["role"]),
                 profile=str(kdf["profile"]),
                 opslimit=int(kdf["opslimit"]),
@@ -144,6 +145,16 @@ class _User:
                 nonce=_unb64(raw["nonce"], f"{name}.nonce"),
                 wrapped=_unb64(raw["wrapped"], f"{name}.wrapped"),
             )
+            # Out-of-range costs or wrong-sized salt/nonce would otherwise surface at unlock as a
+            # raw libsodium ValueError instead of a clear keyring error.
+            if not (
+                argon2id.OPSLIMIT_MIN <= user.opslimit <= argon2id.OPSLIMIT_MAX
+                and argon2id.MEMLIMIT_MIN <= user.memlimit <= argon2id.MEMLIMIT_MAX
+                and len(user.salt) == SALT_BYTES
+                and len(user.nonce) == _NONCE
+            ):
+                raise KeyringError(f"user {name}: KDF parameters, salt or nonce out of range")
+            return user
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             if isinstance(exc, KeyringError):
                 raise
@@ -282,6 +293,9 @@ class Keyring:
     def add_user(self, keys: NodeKeys, name: str, passphrase: str, *, role: Role, profile: str) -> None:
         if keys.role is not Role.COORDINATOR:
             raise KeyringError("only a coordinator can add users")
+        if bytes(keys.identity.public_key) != self._x25519:
+            # Wrapping another node's master here would lock the new user out of this node.
+            raise KeyringError("these keys belong to another node")
         check_user_name(name)
         check_passphrase(passphrase)
         if name in self._users:

@@ -15,14 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from crypto import CryptoError, KeyringError, NodeKeys, Role, WrongPassphrase
-from crypto.kdf import DEFAULT_PROFILE, INSECURE_PROFILES, PROFILES
+from crypto.kdf import INSECURE_PROFILES, PROFILES
 from i18n import d_
 from intake.errors import IntakeError
 from intake.node import init_node, load_keyring, open_cases, open_inbox, unlock
 from intake.settings import Settings, SettingsError
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long its path
 
 app = typer.Typer(
     help=d_("Secure, offline-first grievance intake for workers in supply chains."),
@@ -116,15 +116,17 @@ def fail(message: str, code: int = 1) -> NoReturn:
 @app.command()
 def init(
     kdf_profile: Annotated[
-        str,
+        str | None,
         typer.Option("--kdf-profile", help=d_("Argon2id cost: interactive, moderate or sensitive.")),
-    ] = DEFAULT_PROFILE,
+    ] = None,  # None: the kdf_profile setting (INTAKE_KDF_PROFILE), itself 'moderate' by default
     user: Annotated[str, typer.Option("--user", help=d_("Name of the first user (a coordinator)."))] = "admin",
     passphrase_file: PassFileOpt = None,
     passphrase: PassEnvOpt = None,
     allow_insecure_kdf: Annotated[bool, typer.Option("--allow-insecure-kdf", hidden=True)] = False,
 ) -> None:
     """Create a node: keyring, intake key, encrypted inbox and cases stores."""
+    settings = _state.settings()
+    kdf_profile = kdf_profile or settings.kdf_profile
     if kdf_profile not in PROFILES:
         fail(
             d_("Unknown KDF profile {name}; choose one of: {choices}").format(
@@ -134,7 +136,6 @@ def init(
         )
     if kdf_profile in INSECURE_PROFILES and not allow_insecure_kdf:
         fail(d_("The profile {name} is for tests only and protects nothing.").format(name=kdf_profile))
-    settings = _state.settings()
     secret = read_passphrase(passphrase_file, passphrase, prompt=d_("New passphrase"), confirm=True)
     ring, _keys = init_node(settings, user=user, passphrase=secret, profile=kdf_profile)
     console.print(d_("Node created in {home}").format(home=settings.home))

@@ -112,7 +112,8 @@ MAX_DELAY = 60.0
 
 def failure_delay(failures: int) -> float:
     """Seconds to wait before the next try after ``failures`` wrong passphrases in a row."""
-    return 0.0 if failures <= 0 else min(MAX_DELAY, 0.5 * 2 ** (failures - 1))
+    # The exponent is capped too: 2.0**1024 overflows, which would lock the node out for good.
+    return 0.0 if failures <= 0 else min(MAX_DELAY, 0.5 * 2 ** min(failures - 1, 16))
 
 
 def unlock(

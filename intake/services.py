@@ -6,6 +6,7 @@ wrote is sealed in memory to the node's public key before it reaches the inbox.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import secrets
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 
 from crypto import CannotOpen, NodeKeys, open_item, seal_item
 from crypto.fields import encrypt_field, new_key
-from intake.domain import BoardStatus, FollowUp, ReceiptCode, ReceiptHash, Report
+from intake.domain import MAX_DESCRIPTION, BoardStatus, FollowUp, ReceiptCode, ReceiptHash, Report
 from intake.errors import InvalidInput
 from intake.node import CSRF_LABEL, RECEIPT_LABEL, IntakeKeys, load_keyring, open_inbox
 from intake.receipts import ReceiptHasher, new_receipt
@@ -69,6 +70,32 @@ def _seal(service: IntakeService, doc: dict[str, Any]) -> tuple[str, bytes]:
     return item_id, seal_item(json.dumps(doc, ensure_ascii=False).encode("utf-8"), to=service.public_key)
 
 
+def seal_report(
+    service: IntakeService, report: Report, parts: list[bytes] = ()
+) -> tuple[str, bytes, ReceiptCode, ReceiptHash]:  # type: ignore[assignment]
+    """Seal a report (and any already-sealed text parts, e.g. an SMS conversation's) into one item."""
+    if not report.has_substance() and not parts:
+        raise InvalidInput("empty report", fields={"description": "missing"})
+    receipt = new_receipt()
+    receipt_hash = service.receipts.hash(receipt)
+    doc: dict[str, Any] = {
+        "kind": "report",
+        "receipt_hash": receipt_hash.hex(),
+        "report": report.model_dump(mode="json"),
+    }
+    if parts:
+        doc["parts"] = [base64.b64encode(p).decode("ascii") for p in parts]
+    item_id, blob = _seal(service, doc)
+    return item_id, blob, receipt, receipt_hash
+
+
+def seal_part(service: IntakeService, field_name: str, text: str) -> bytes:
+    """Seal one piece of free text a worker sent (kept until their report is complete)."""
+    return seal_item(
+        json.dumps({"field": field_name, "text": text}, ensure_ascii=False).encode(), to=service.public_key
+    )
+
+
 def accept_report(service: IntakeService, report: Report) -> ReceiptCode:
     """Seal and durably store one report; return the worker's receipt code.
 
@@ -76,18 +103,7 @@ def accept_report(service: IntakeService, report: Report) -> ReceiptCode:
     survives a crash or power loss. On any storage failure it raises StoreUnavailable (503) and
     nothing is acknowledged.
     """
-    if not report.has_substance():
-        raise InvalidInput("empty report", fields={"description": "missing"})
-    receipt = new_receipt()
-    receipt_hash = service.receipts.hash(receipt)
-    item_id, blob = _seal(
-        service,
-        {
-            "kind": "report",
-            "receipt_hash": receipt_hash.hex(),
-            "report": report.model_dump(mode="json"),
-        },
-    )
+    item_id, blob, receipt, receipt_hash = seal_report(service, report)
     service.inbox.put(item_id, blob, board=receipt_hash)
     log.info("report accepted channel=%s size=%d", report.channel.value, len(blob))
     return receipt
@@ -189,6 +205,8 @@ def drain(
                 continue
             try:
                 doc = json.loads(open_item(blob, identity))
+                if not isinstance(doc, dict):  # one odd item must not stop every later drain
+                    raise ValueError("item is not an object")
                 case_id = _store_item(cases, keys, item_id, doc)
             except (CannotOpen, ValueError, KeyError, TypeError, ValidationError):
                 # Left in the inbox for a later release or a caseworker to look at; never deleted.
@@ -214,7 +232,10 @@ def _store_item(cases: CasesStore, keys: NodeKeys, item_id: str, doc: dict[str, 
         raise ValueError("item envelope mismatch")
     receipt_hash = ReceiptHash(bytes.fromhex(doc["receipt_hash"]))
     if doc["kind"] == "report":
-        report = Report.model_validate(doc["report"])
+        fields_in = dict(doc["report"])
+        if doc.get("parts"):
+            fields_in.update(_open_parts(keys, doc["parts"], fields_in))
+        report = Report.model_validate(fields_in)
         return _add_report(cases, keys, item_id, report, receipt_hash)
     if doc["kind"] == "followup":
         followup = FollowUp.model_validate(doc["followup"])
@@ -230,6 +251,21 @@ def _store_item(cases: CasesStore, keys: NodeKeys, item_id: str, doc: dict[str, 
         )
         return -_add_report(cases, keys, item_id, orphan, receipt_hash)
     raise ValueError("unknown item kind")
+
+
+def _open_parts(keys: NodeKeys, parts: list[str], base: dict[str, Any]) -> dict[str, str]:
+    """Open sealed text parts into report fields: description parts joined, the last factory wins."""
+    identity = keys.identity
+    description = [base.get("description") or ""]
+    out: dict[str, str] = {}
+    for encoded in parts:
+        part = json.loads(open_item(base64.b64decode(encoded), identity))
+        if part["field"] == "description":
+            description.append(str(part["text"]))
+        elif part["field"] in ("factory", "location"):
+            out[part["field"]] = str(part["text"])
+    out["description"] = "\n\n".join(d for d in description if d)[:MAX_DESCRIPTION]
+    return out
 
 
 def _add_report(cases: CasesStore, keys: NodeKeys, item_id: str, report: Report, receipt_hash: ReceiptHash) -> int:

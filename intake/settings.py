@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,14 @@ from crypto.kdf import DEFAULT_PROFILE, PROFILES
 def default_home(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "grievance-intake"
+
+
+# The twilio library's own variable names, so one .env serves both.
+_ENV_NAMES = {"twilio_account_sid": "TWILIO_ACCOUNT_SID", "twilio_auth_token": "TWILIO_AUTH_TOKEN"}
+
+
+def env_name(setting: str) -> str:
+    return _ENV_NAMES.get(setting, f"INTAKE_{setting.upper()}")
 
 
 class SettingsError(ValueError):
@@ -38,6 +46,12 @@ class Settings:
     default_locale: str = "en"
     kdf_profile: str = DEFAULT_PROFILE
     log_level: str = "INFO"
+    # SMS and voice providers (issue: SMS channel). Secrets never appear in repr().
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_number: str = ""
+    twilio_api_base: str = "https://api.twilio.com"
+    smssync_secret: str = field(default="", repr=False)
 
     # Paths inside the node home -----------------------------------------------------------
     @property
@@ -81,7 +95,7 @@ class Settings:
         if unknown:
             raise SettingsError(f"{file}: unknown settings: {', '.join(sorted(unknown))}")
         for name in known:
-            env_value = env.get(f"INTAKE_{name.upper()}")
+            env_value = env.get(_ENV_NAMES.get(name, f"INTAKE_{name.upper()}"))
             if env_value is not None:
                 values[name] = env_value
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -108,7 +122,7 @@ def _coerce(name: str, value: Any, type_name: Any) -> Any:
     type_text = str(type_name)
     try:
         if type_text == "int":
-            if isinstance(value, bool):
+            if isinstance(value, bool | float):  # int(8000.9) would silently become 8000
                 raise ValueError
             return int(value)
         return str(value)

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYBABEL="${PYBABEL:-pybabel}"
 L=i18n/locales
-"$PYBABEL" extract -F i18n/babel-worker.cfg --no-default-keywords -k _ -k gettext -k N_ -k ngettext:1,2 \
+"$PYBABEL" extract -F i18n/babel-worker.cfg --no-default-keywords -k _ -k gettext -k N_ -k ngettext:1,2 -c Translators: \
   --no-location --sort-output --project grievance-intake --copyright-holder "grievance-intake contributors" \
   -o i18n/messages.pot . >/dev/null
 "$PYBABEL" extract -F i18n/babel-desk.cfg --no-default-keywords -k d_ -k D_ \

@@ -87,6 +87,26 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` inlined: in the OpenAPI document a ``#/$defs/..``
+    reference would resolve against the document root and dangle."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                rest = {k: inline(v) for k, v in node.items() if k != "$ref"}
+                return {**inline(defs[ref.removeprefix("#/$defs/")]), **rest}
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return dict(inline(schema))
+
+
 async def _json(request: Request, model: type[BaseModel]) -> Any:
     from channels.web.app import rate_limit
 
@@ -112,7 +132,7 @@ async def _json(request: Request, model: type[BaseModel]) -> Any:
 
 @router.post(
     "/reports", status_code=201, response_model=ReceiptOut, responses=ERRORS,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ReportIn.model_json_schema()}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(ReportIn)}}}},
 )  # fmt: skip
 async def post_report(request: Request) -> JSONResponse:
     """File a report. Returns the receipt code the worker needs to come back."""
@@ -127,7 +147,7 @@ async def post_report(request: Request) -> JSONResponse:
 
 @router.post(
     "/status", response_model=StatusOut, responses=ERRORS,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": StatusIn.model_json_schema()}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(StatusIn)}}}},
 )  # fmt: skip
 async def post_status(request: Request) -> JSONResponse:
     """Status and replies for a receipt. An unknown code answers exactly like a known one with no news."""
@@ -147,7 +167,7 @@ async def post_status(request: Request) -> JSONResponse:
 
 @router.post(
     "/followups", status_code=202, responses=ERRORS,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": FollowUpIn.model_json_schema()}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(FollowUpIn)}}}},
 )  # fmt: skip
 async def post_followup(request: Request) -> JSONResponse:
     """Add to a report. Accepted for any well-formed code (no oracle)."""

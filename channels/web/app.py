@@ -15,11 +15,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from channels.sms import routes as sms_routes
 from channels.web import api, pages
-from channels.web.errors import CatchAll, error_app, handle_error, handle_validation
+from channels.web.errors import CatchAll, error_app, handle_error, handle_http, handle_validation
 from channels.web.render import STATIC
 from channels.web.security import BodyLimit, Csrf, RateLimiter, SecurityHeaders
 from intake.errors import IntakeError
@@ -55,6 +57,7 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
 
     app.add_exception_handler(IntakeError, handle_error)
     app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, handle_http)  # type: ignore[arg-type]
 
     @app.middleware("http")
     async def request_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -74,6 +77,7 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
 
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(sms_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", include_in_schema=True, tags=["meta"])

@@ -11,13 +11,15 @@ import logging
 import traceback
 from typing import Any
 
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 import i18n
 from channels.web.render import render, request_locale
-from intake.errors import IntakeError, InvalidInput, MalformedRequest
+from intake.errors import IntakeError, InvalidInput, MalformedRequest, NotFound
 
 log = logging.getLogger("intake.web")
 
@@ -41,6 +43,10 @@ def describe(exc: BaseException) -> str:
 
 
 def error_response(request: Request, exc: BaseException) -> Response:
+    # Errors raised while a middleware's task group reads the body (BodyLimit's streamed TooLarge
+    # under BaseHTTPMiddleware) arrive wrapped in an exception group: answer with the real one.
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
     if not isinstance(exc, IntakeError):
         log.error("unhandled error: %s", describe(exc))
         exc = IntakeError("unhandled")
@@ -65,6 +71,13 @@ def error_response(request: Request, exc: BaseException) -> Response:
 
 async def handle_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc)
+
+
+async def handle_http(request: Request, exc: HTTPException) -> Response:
+    """An unknown path gets our translated page (or JSON shape), not the framework's English JSON."""
+    if exc.status_code == 404:
+        return error_response(request, NotFound("no such path"))
+    return await http_exception_handler(request, exc)
 
 
 async def handle_validation(request: Request, exc: RequestValidationError) -> Response:

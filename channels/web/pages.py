@@ -122,6 +122,7 @@ def status_form(request: Request) -> HTMLResponse:
 async def status_submit(request: Request) -> HTMLResponse:
     form, locale, csrf_ok = await _checked_form(request)
     t = i18n.translations(locale)
+    raw = str(form.get("receipt") or "")
     if not csrf_ok:
         err = FormExpired("csrf")
         return _page(
@@ -130,9 +131,9 @@ async def status_submit(request: Request) -> HTMLResponse:
             locale,
             status=err.status,
             explicit=True,
+            receipt_value=raw[:64],  # the message promises the worker's text is still there
             error=t.gettext(err.message),
         )
-    raw = str(form.get("receipt") or "")
     code = parse_receipt(raw)
     if code is None:
         bad = InvalidInput("bad receipt", fields={"receipt": "receipt"})

@@ -22,9 +22,13 @@ env = Environment(
 )
 
 
-def request_locale(request: Request, explicit: str | None = None, default: str = i18n.SOURCE_LOCALE) -> str:
-    """Explicit choice (``?lang=`` or the form's hidden ``lang``) first, then Accept-Language."""
+def request_locale(request: Request, explicit: str | None = None, default: str | None = None) -> str:
+    """Explicit choice (``?lang=`` or the form's hidden ``lang``) first, then Accept-Language,
+    then the node's ``default_locale`` setting."""
     chosen = explicit or request.query_params.get("lang")
+    if default is None:
+        settings = getattr(getattr(request.scope.get("app"), "state", None), "settings", None)
+        default = getattr(settings, "default_locale", i18n.SOURCE_LOCALE)
     return i18n.negotiate(request.headers.get("accept-language"), chosen, default)
 
 

@@ -44,11 +44,17 @@ def open_store(
         raise StoreError(f"{path}: store keys are 32 bytes")
     if not create and not path.is_file():
         raise StoreError(f"{path}: no such store; run 'intake init' first")
+    if not create and path.stat().st_size == 0:
+        # SQLite would treat an emptied (truncated to nothing) store as a new one and silently
+        # migrate it: every item in it would be gone without a word.
+        raise StoreError(f"{path}: the store file is empty (truncated or damaged)")
     try:
         conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
     except sqlcipher3.Error as exc:
         raise StoreError(f"{path}: cannot open ({exc})") from None
     try:
+        # SQLCipher's own log writes "ERROR CORE ..." lines to stderr on a wrong key; our error says it once.
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         conn.execute("PRAGMA cipher_memory_security = ON")
         conn.execute("PRAGMA temp_store = MEMORY")
@@ -66,6 +72,9 @@ def open_store(
     except sqlcipher3.Error as exc:
         conn.close()
         raise StoreError(f"{path}: cannot open: wrong key, not an intake store, or damaged ({exc})") from None
+    except StoreError as exc:  # e.g. a schema newer than this release: close, and name the file
+        conn.close()
+        raise StoreError(f"{path}: {exc.detail}") from None
     return conn
 
 

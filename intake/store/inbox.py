@@ -45,6 +45,30 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX board_messages_by_receipt ON board_messages(receipt_hash, id)",
     ],
+    # 3: SMS conversations (no free text in clear: parts are sealed), de-duplication, outbox
+    [
+        """CREATE TABLE sms_sessions (
+            reporter BLOB PRIMARY KEY,
+            state TEXT NOT NULL,
+            parts BLOB NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE seen_messages (
+            key BLOB PRIMARY KEY,
+            replies BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            recipient BLOB NOT NULL,
+            body BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX outbox_due ON outbox(provider, next_at)",
+    ],
 ]
 
 
@@ -114,6 +138,78 @@ class Inbox:
     def count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT count(*) FROM items").fetchone()[0])
+
+    # -- SMS ---------------------------------------------------------------------------------------
+    def sms_session(self, reporter: bytes) -> tuple[str, bytes, int] | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT state, parts, updated_at FROM sms_sessions WHERE reporter = ?", (reporter,)
+            ).fetchone()
+        return (str(row[0]), bytes(row[1]), int(row[2])) if row else None
+
+    def seen(self, key: bytes) -> bytes | None:
+        with self._lock:
+            row = self._conn.execute("SELECT replies FROM seen_messages WHERE key = ?", (key,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def sms_commit(
+        self,
+        *,
+        reporter: bytes,
+        session: tuple[str, bytes] | None,
+        seen: tuple[bytes, bytes],
+        item: tuple[str, bytes, ReceiptHash | None] | None = None,
+        outbox: list[tuple[str, bytes, bytes]] = (),  # type: ignore[assignment]
+    ) -> None:
+        """One message's effects in one durable transaction: session, item, dedupe key, replies."""
+        now = int(time.time())
+        with self._write() as conn:
+            if session is None:
+                conn.execute("DELETE FROM sms_sessions WHERE reporter = ?", (reporter,))
+            else:
+                conn.execute(
+                    "INSERT INTO sms_sessions (reporter, state, parts, updated_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(reporter) DO UPDATE SET state = excluded.state, parts = excluded.parts, "
+                    "updated_at = excluded.updated_at",
+                    (reporter, session[0], session[1], now),
+                )
+            if item is not None:
+                item_id, blob, board = item
+                conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+                if board is not None:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
+                        (bytes(board), BoardStatus.RECEIVED.value, now),
+                    )
+            conn.execute(
+                "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)", (*seen, now)
+            )
+            for provider, recipient, body in outbox:
+                conn.execute(
+                    "INSERT INTO outbox (provider, recipient, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
+                    (provider, recipient, body, now, now),
+                )
+
+    def forget_stale(self, *, sessions_before: int, seen_before: int) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM sms_sessions WHERE updated_at < ?", (sessions_before,))
+            conn.execute("DELETE FROM seen_messages WHERE created_at < ?", (seen_before,))
+
+    def outbox_due(self, provider: str, now: int, limit: int = 50) -> list[tuple[int, bytes, bytes, int]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, recipient, body, attempts FROM outbox WHERE provider = ? AND next_at <= ? ORDER BY id LIMIT ?",
+                (provider, now, limit),
+            ).fetchall()
+        return [(int(i), bytes(r), bytes(b), int(a)) for i, r, b, a in rows]
+
+    def outbox_done(self, ids: list[int]) -> None:
+        with self._write() as conn:
+            conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+
+    def outbox_retry(self, outbox_id: int, next_at: int) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?", (next_at, outbox_id))
 
     # -- status board -----------------------------------------------------------------------------
     def board(self, receipt_hash: ReceiptHash) -> BoardEntry | None:

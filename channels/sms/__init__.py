@@ -1,0 +1,1 @@
+"""SMS: one pure conversation engine behind Twilio and the SMSSync Android gateway."""

@@ -1,0 +1,178 @@
+"""HTTP adapters for SMS: Twilio's signed webhook and the SMSSync Android gateway protocol.
+
+Both turn a request into :class:`SmsInbound` and call :func:`handle_inbound`; neither touches a
+store. Signature and secret failures are logged without any content and answered 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from channels.sms.service import SmsDesk, SmsInbound, handle_inbound
+from intake.errors import IntakeError, NotFound, StoreUnavailable
+from intake.settings import Settings
+
+log = logging.getLogger("intake.sms")
+router = APIRouter(include_in_schema=False)
+MAX_SMS_BODY = 5000
+
+
+class Forbidden(IntakeError):
+    status = 403
+    code = "forbidden"
+
+
+def _desk(request: Request) -> SmsDesk:
+    desk: SmsDesk | None = getattr(request.app.state, "sms_desk", None)
+    if desk is None:
+        desk = SmsDesk(request.app.state.service)
+        request.app.state.sms_desk = desk
+    return desk
+
+
+def signed_url(settings: Settings, request: Request) -> str:
+    """The URL Twilio signed: the configured public base + the raw path + the raw query.
+
+    Not ``request.url``: behind a reverse proxy its scheme and host are the proxy's view.
+    """
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    url = settings.public_url.rstrip("/") + raw_path.decode("latin-1")
+    return f"{url}?{query.decode('latin-1')}" if query else url
+
+
+async def _form_pairs(request: Request) -> dict[str, str]:
+    body = await request.body()
+    # Invalid UTF-8 becomes U+FFFD: such a request cannot carry a valid signature anyway, and
+    # every later step (signature check, engine, sealing) gets a proper str.
+    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
+    return dict(pairs)
+
+
+@router.post("/twilio/sms")
+async def twilio_sms(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    if not settings.twilio_auth_token or not settings.public_url:
+        raise NotFound("twilio not configured")
+    params = await _form_pairs(request)
+    signature = request.headers.get("x-twilio-signature", "")
+    validator = RequestValidator(settings.twilio_auth_token)
+    if not signature or not validator.validate(signed_url(settings, request), params, signature):
+        log.warning("twilio webhook: signature rejected")
+        raise Forbidden("bad signature")
+    msg = SmsInbound(
+        provider="twilio",
+        message_id=params.get("MessageSid", "")[:64],
+        sender=params.get("From", "")[:40],
+        body=params.get("Body", "")[:MAX_SMS_BODY],
+    )
+    if not msg.message_id or not msg.sender:
+        return _twiml([])
+    try:
+        replies = await run_in_threadpool(handle_inbound, _desk(request), msg)
+    except StoreUnavailable:
+        # Twilio keeps the message; `intake sms pull` or a retry brings it in later.
+        return _twiml([], status=503)
+    return _twiml(replies)
+
+
+def _twiml(replies: list[str], status: int = 200) -> Response:
+    twiml = MessagingResponse()
+    for text in replies:
+        twiml.message(text)
+    return Response(str(twiml), status_code=status, media_type="application/xml")
+
+
+# -- SMSSync ------------------------------------------------------------------------------------------
+def _check_secret(settings: Settings, given: str | None) -> None:
+    if not settings.smssync_secret:
+        raise NotFound("smssync not configured")
+    if not given or not hmac.compare_digest(given.encode("utf-8", "replace"), settings.smssync_secret.encode()):
+        log.warning("smssync: secret rejected")
+        raise Forbidden("bad secret")
+
+
+@router.post("/smssync")
+async def smssync_post(request: Request) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    task = request.query_params.get("task")
+    if task == "sent":
+        return await _smssync_sent(request, settings)
+    params = await _form_pairs(request)
+    _check_secret(settings, params.get("secret") or request.query_params.get("secret"))
+    msg = SmsInbound(
+        provider="smssync",
+        message_id=(params.get("message_id") or "")[:64],
+        sender=(params.get("from") or "")[:40],
+        body=(params.get("message") or "")[:MAX_SMS_BODY],
+    )
+    if not msg.message_id or not msg.sender:
+        return JSONResponse(
+            {"payload": {"success": False, "error": "from and message_id are required"}}, status_code=400
+        )
+    try:
+        await run_in_threadpool(handle_inbound, _desk(request), msg, queue_replies=True)
+    except StoreUnavailable:
+        # success=false: the phone keeps the message and sends it again later.
+        return JSONResponse({"payload": {"success": False, "error": "temporarily unavailable"}}, status_code=503)
+    return JSONResponse({"payload": {"success": True, "error": None}})
+
+
+@router.get("/smssync")
+async def smssync_get(request: Request) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    _check_secret(settings, request.query_params.get("secret"))
+    if request.query_params.get("task") != "send":
+        return JSONResponse({"payload": {"success": True, "error": None}})
+    desk = _desk(request)
+    rows = await run_in_threadpool(desk.service.inbox.outbox_due, "smssync", 2**62, 50)
+    messages: list[dict[str, Any]] = []
+    for outbox_id, recipient, body, _attempts in rows:
+        to, text = desk.open_recipient(recipient, body)
+        messages.append({"to": to, "message": text, "uuid": _uuid_for(outbox_id)})
+    return JSONResponse({"payload": {"task": "send", "secret": settings.smssync_secret, "messages": messages}})
+
+
+async def _smssync_sent(request: Request, settings: Settings) -> JSONResponse:
+    try:
+        data = await request.json()
+    except ValueError:
+        data = await _form_pairs(request)
+    if not isinstance(data, dict):
+        data = {}
+    _check_secret(settings, data.get("secret") or request.query_params.get("secret"))
+    uuids = data.get("queued_messages") or []
+    if isinstance(uuids, str):
+        uuids = [uuids]
+    ids = [i for i in (_id_for(u) for u in uuids if isinstance(u, str)) if i is not None]
+    desk = _desk(request)
+    await run_in_threadpool(desk.service.inbox.outbox_done, ids)
+    return JSONResponse({"message_uuids": [_uuid_for(i) for i in ids]})
+
+
+_NS = uuid.UUID("6f1c1d52-3b1e-4d0a-9a57-3c1f0e2b7a10")
+
+
+def _uuid_for(outbox_id: int) -> str:
+    return str(uuid.UUID(int=(_NS.int & ~((1 << 64) - 1)) | outbox_id))
+
+
+def _id_for(value: str) -> int | None:
+    try:
+        u = uuid.UUID(value)
+    except ValueError:
+        return None
+    if u.int >> 64 != _NS.int >> 64:
+        return None
+    return u.int & ((1 << 64) - 1)

@@ -1,0 +1,188 @@
+"""What every SMS provider shares: de-duplicate, run the engine, seal, store, queue replies.
+
+Providers (Twilio webhook, Twilio polling, SMSSync) turn their request into an
+:class:`SmsInbound` and call :func:`handle_inbound`. Per message, everything (session, sealed
+parts, finished report, de-duplication key, cached replies) is committed in one transaction.
+
+The phone number is never stored in clear: sessions are keyed by a keyed hash of it, and the
+cached replies for a retried message are encrypted under a key derived from that message's own
+provider id, which the intake does not keep (only its keyed hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from channels.sms import texts
+from channels.sms.conversation import SmsState, step
+from crypto import CannotOpen
+from crypto.fields import decrypt_field, encrypt_field
+from crypto.kdf import derive_key
+from i18n import translations
+from i18n.segments import count_segments
+from intake.domain import Channel, Consent, ReceiptCode, Report
+from intake.node import SESSION_LABEL
+from intake.receipts import format_receipt
+from intake.services import IntakeService, normalize_phone, read_status, seal_part, seal_report
+
+log = logging.getLogger("intake.sms")
+
+SEEN_TTL = 7 * 24 * 3600
+FLOOD_LIMIT = 30  # messages per reporter per 10 minutes before we go quiet
+FLOOD_WINDOW = 600.0
+
+
+@dataclass(frozen=True)
+class SmsInbound:
+    provider: str  # "twilio", "smssync"
+    message_id: str
+    sender: str
+    body: str
+    received_at: datetime | None = None
+
+
+class SmsDesk:
+    """Per-process helpers bound to a service: keys and the in-memory flood limit."""
+
+    def __init__(self, service: IntakeService) -> None:
+        from intake.node import IntakeKeys
+
+        keys = IntakeKeys.load(service.settings.intake_key_path)
+        self.service = service
+        self._session_key = keys.key(SESSION_LABEL)
+        self._seen_key = keys.key("intake/v1/sms-seen")
+        self._outbox_key = keys.key("intake/v1/sms-outbox")
+        self._hits: dict[bytes, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def reporter(self, phone: str) -> bytes:
+        return hmac.new(self._session_key, normalize_phone(phone).encode(), hashlib.sha256).digest()
+
+    def seen_key(self, msg: SmsInbound) -> bytes:
+        return hmac.new(self._seen_key, f"{msg.provider}:{msg.message_id}".encode(), hashlib.sha256).digest()
+
+    def reply_key(self, msg: SmsInbound) -> bytes:
+        # Keyed by the provider's message id, which is not stored: only a retry of it can read these.
+        per_message = hmac.new(
+            self._seen_key, b"reply\x00" + msg.message_id.encode("utf-8", "replace"), hashlib.sha256
+        ).digest()
+        return derive_key(per_message, "intake/v1/sms-reply")
+
+    def flooding(self, reporter: bytes) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(reporter, deque())
+            while hits and now - hits[0] > FLOOD_WINDOW:
+                hits.popleft()
+            if len(hits) >= FLOOD_LIMIT:
+                return True
+            hits.append(now)
+            if len(self._hits) > 10000:
+                self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] <= FLOOD_WINDOW}
+            return False
+
+    def seal_recipient(self, phone: str, body: str) -> tuple[bytes, bytes]:
+        return (
+            encrypt_field(self._outbox_key, phone.encode(), context=b"recipient"),
+            encrypt_field(self._outbox_key, body.encode(), context=b"body"),
+        )
+
+    def open_recipient(self, recipient: bytes, body: bytes) -> tuple[str, str]:
+        return (
+            decrypt_field(self._outbox_key, recipient, context=b"recipient").decode(),
+            decrypt_field(self._outbox_key, body, context=b"body").decode(),
+        )
+
+
+def handle_inbound(
+    desk: SmsDesk, msg: SmsInbound, *, queue_replies: bool = False, now: datetime | None = None
+) -> list[str]:
+    """Process one inbound SMS; return the replies to send (or queue them for the provider).
+
+    A message id seen before returns the same replies and changes nothing.
+    """
+    now = now or datetime.now(UTC)
+    service = desk.service
+    inbox = service.inbox
+    seen_key = desk.seen_key(msg)
+    cached = inbox.seen(seen_key)
+    if cached is not None:
+        try:
+            return list(json.loads(decrypt_field(desk.reply_key(msg), cached, context=b"replies")))
+        except (ValueError, CannotOpen):
+            return []
+    reporter = desk.reporter(msg.sender)
+    if desk.flooding(reporter):
+        log.info("sms flood limit reached; message ignored")
+        return []
+
+    row = inbox.sms_session(reporter)
+    state: SmsState | None = None
+    parts: list[bytes] = []
+    if row is not None:
+        try:
+            state = SmsState.model_validate_json(row[0])
+            parts = [bytes.fromhex(p) for p in json.loads(row[1])]
+        except ValueError:
+            state, parts = None, []
+    outcome = step(state, msg.body, now)
+    parts = parts + [seal_part(service, k.field, k.text) for k in outcome.keep]
+    replies = list(outcome.replies)
+    item = None
+    if outcome.completed is not None:
+        done = outcome.completed
+        report = Report(
+            channel=Channel.SMS,
+            received_at=done.started_at.replace(microsecond=0),
+            locale=done.locale,
+            categories=list(done.categories),
+            consent=done.consent if done.consent is not None else Consent.INTERNAL,
+            contact_ok=bool(done.contact_ok),
+            phone=normalize_phone(msg.sender),
+        )
+        item_id, blob, receipt, receipt_hash = seal_report(service, report, parts)
+        item = (item_id, blob, receipt_hash)
+        replies.append(translations(done.locale).gettext(texts.RECEIPT).format(receipt=format_receipt(receipt)))
+        parts = []
+    if outcome.status_query is not None:
+        replies.extend(
+            status_replies(service, outcome.status_query, outcome.state.locale if outcome.state else _locale_of(state))
+        )
+    if outcome.stopped:
+        replies = []
+    session = None
+    if outcome.state is not None:
+        session = (outcome.state.model_dump_json(), json.dumps([p.hex() for p in parts]).encode())
+    cached_replies = encrypt_field(desk.reply_key(msg), json.dumps(replies).encode(), context=b"replies")
+    outbox = [(msg.provider, *desk.seal_recipient(msg.sender, r)) for r in replies] if queue_replies else []
+    inbox.sms_commit(reporter=reporter, session=session, seen=(seen_key, cached_replies), item=item, outbox=outbox)
+    if item is not None:
+        log.info("sms report accepted provider=%s", msg.provider)
+    return replies
+
+
+def _locale_of(state: SmsState | None) -> str:
+    return state.locale if state else "en"
+
+
+def status_replies(service: IntakeService, code: ReceiptCode, locale: str) -> list[str]:
+    entry = read_status(service, code)
+    t = translations(locale)
+    line = t.gettext(texts.STATUS_LINE).format(status=t.gettext(texts.SMS_STATUS[entry.status.value]))
+    replies = [line]
+    if entry.messages:
+        latest = entry.messages[-1][1]
+        text = t.gettext(texts.STATUS_REPLY).format(text=latest)
+        while count_segments(text).segments > 2 and len(latest) > 10:
+            latest = latest[: int(len(latest) * 0.9)]
+            text = t.gettext(texts.STATUS_REPLY).format(text=latest + "…")
+        replies.append(text)
+    return replies
