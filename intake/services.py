@@ -10,7 +10,7 @@ import base64
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,8 +71,8 @@ def _seal(service: IntakeService, doc: dict[str, Any]) -> tuple[str, bytes]:
 
 
 def seal_report(
-    service: IntakeService, report: Report, parts: list[bytes] = ()
-) -> tuple[str, bytes, ReceiptCode, ReceiptHash]:  # type: ignore[assignment]
+    service: IntakeService, report: Report, parts: Sequence[bytes] = ()
+) -> tuple[str, bytes, ReceiptCode, ReceiptHash]:
     """Seal a report (and any already-sealed text parts, e.g. an SMS conversation's) into one item."""
     if not report.has_substance() and not parts:
         raise InvalidInput("empty report", fields={"description": "missing"})
