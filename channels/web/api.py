@@ -117,7 +117,7 @@ async def _json(request: Request, model: type[BaseModel]) -> Any:
     raw = await request.body()
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: deeply nested arrays
         raise MalformedRequest("body is not JSON") from None
     if not isinstance(data, dict):
         raise MalformedRequest("body is not an object")

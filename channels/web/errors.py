@@ -74,9 +74,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
 
 
 async def handle_http(request: Request, exc: HTTPException) -> Response:
-    """An unknown path gets our translated page (or JSON shape), not the framework's English JSON."""
+    """Unknown paths and unreadable forms (too many fields, a file upload) get our translated page
+    or JSON shape, not the framework's English JSON."""
     if exc.status_code == 404:
         return error_response(request, NotFound("no such path"))
+    if exc.status_code == 400:
+        return error_response(request, MalformedRequest("unreadable request"))
     return await http_exception_handler(request, exc)
 
 

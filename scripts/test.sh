@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything and run the whole suite: ruff, mypy, then pytest. This is the README's
+# command (b) and what .ci/run calls. Safe to run again: it reuses .venv and reinstalls in place.
+#   scripts/test.sh [pytest arguments...]      e.g. scripts/test.sh -x -k web
+# VENV (default .venv) and PYTHON (default python3, 3.11 or newer) may be set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || { echo "$PYTHON is $("$PYTHON" -V 2>&1); Python 3.11 or newer is needed (set PYTHON=python3.12 ...)" >&2; exit 1; }
+  "$PYTHON" -m venv "$VENV"
+fi
+# Reinstall only when pyproject.toml changed since the last install (works offline after that).
+stamp="$VENV/.grievance-intake-installed"
+want="$("$VENV/bin/python" -c 'import hashlib; print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest())')"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+  echo "$want" >"$stamp"
+fi
+VENV="$VENV" scripts/check.sh
+# pytest last, so its summary line closes the output. Exit status 5 (no tests ran) fails too.
+exec "$VENV/bin/python" -m pytest "$@"

@@ -1,0 +1,1 @@
+"""Browser tier: the worker pages in Debian's Chromium, driven by Playwright (mandatory in CI)."""

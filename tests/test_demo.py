@@ -1,0 +1,131 @@
+"""``intake demo``: what a newcomer runs first must work, from a real process, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from intake.demo_data import SAMPLE_REPORTS
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120
+
+
+def env() -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    clean.update({"LANGUAGE": "en", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"})
+    return clean
+
+
+def run(*args: str | Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "intake.cli", *map(str, args)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**env(), **(extra or {})},
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    home = tmp_path_factory.mktemp("demo") / "node"
+    proc = run("demo", "--once", "--port", "0", "--demo-home", home)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return home, proc.stdout
+
+
+def test_demo_once_seeds_drains_and_prints_the_passphrase(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    assert "Sent 12 sample reports" in out
+    assert "Drained 12 reports" in out
+    assert re.search(r"Demo passphrase for user demo: \S+", out), out
+    assert (home / "keyring.json").is_file() and (home / "cases.db").is_file()
+    # the server it ran on loopback is stopped when --once returns
+    url = re.search(r"Report form: (http://127\.0\.0\.1:\d+)/report", out)
+    assert url, out
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{url.group(1)}/healthz", timeout=2)
+
+
+def test_demo_cases_open_with_the_printed_passphrase(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    match = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert match, out
+    proc = run("--home", home, "cases", "list", "--json", "--user", "demo", extra={"INTAKE_PASSPHRASE": match.group(1)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    cases = json.loads(proc.stdout)
+    assert len(cases) == 12
+    assert len({c["id"] for c in cases}) == 12
+    descriptions = {c["description"] for c in cases}
+    assert descriptions == {str(s["description"]) for s in SAMPLE_REPORTS}
+    assert any(re.search(r"[\u4e00-\u9fff]", d) for d in descriptions)  # Chinese, intact
+    assert any(d.isascii() for d in descriptions)  # and English
+    assert {c["locale"] for c in cases} == {"en", "zh_Hans"}
+    assert {c["channel"] for c in cases} == {"web", "api"}  # both the form and the JSON API were used
+
+
+def test_demo_wrong_passphrase_opens_nothing(demo: tuple[Path, str]) -> None:
+    home, _ = demo
+    proc = run(
+        "--home", home, "cases", "list", "--json", "--user", "demo", extra={"INTAKE_PASSPHRASE": "not-the-demo-one"}
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_demo_refuses_a_home_that_holds_a_node(demo: tuple[Path, str]) -> None:
+    home, _ = demo
+    before = (home / "keyring.json").read_bytes()
+    proc = run("demo", "--once", "--port", "0", "--demo-home", home)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "already" in proc.stderr
+    assert (home / "keyring.json").read_bytes() == before
+
+
+def code_blocks(markdown: str) -> list[str]:
+    return [m.group(1).strip() for m in re.finditer(r"^```[^\n]*\n(.*?)^```", markdown, re.MULTILINE | re.DOTALL)]
+
+
+def test_readme_commands_do_what_the_readme_says() -> None:
+    """(a) installs everything and runs ``intake demo``; (b) installs and runs the whole suite."""
+    readme = ROOT / "README.md"
+    if not readme.is_file():
+        pytest.skip("README.md does not exist yet")
+    blocks = code_blocks(readme.read_text("utf-8"))
+    assert len(blocks) >= 2, "the README opens with two commands"
+    first, second = blocks[0], blocks[1]
+    assert len(first.splitlines()) == 1 and len(second.splitlines()) == 1, "each is one command"
+
+    # (a): a fresh venv, an install of this checkout into it, then the demo
+    steps = [step.strip() for step in first.split("&&")]
+    assert "-m venv" in steps[0], first
+    assert any("pip install" in step for step in steps[1:-1]), first
+    assert re.fullmatch(r"(\S+/bin/)?intake demo", steps[-1]), first
+    listed = run("--help")
+    assert listed.returncode == 0 and re.search(r"^\W*demo\b", listed.stdout, re.MULTILINE), listed.stdout
+
+    # (b): a script in the repo (or pytest itself) that installs and runs pytest
+    target = ROOT / second.split()[0]
+    text = target.read_text("utf-8") if target.is_file() else second
+    assert "pip install" in text or "pip install" in second, second
+    assert "pytest" in text, second
+    if target.is_file():
+        assert os.access(target, os.X_OK), f"{target} is not executable"
+    ci = ROOT / ".ci" / "run"
+    if ci.is_file():
+        assert second in ci.read_text("utf-8"), ".ci/run must call the README's command (b)"
