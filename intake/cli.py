@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text  # worker text is never parsed as Rich markup
 
 from crypto import CryptoError, KeyringError, NodeKeys, Role, WrongPassphrase
 from crypto.kdf import INSECURE_PROFILES, PROFILES
@@ -21,7 +22,7 @@ from intake.errors import IntakeError
 from intake.node import init_node, load_keyring, open_cases, open_inbox, unlock
 from intake.settings import Settings, SettingsError
 
-console = Console()
+console = Console(soft_wrap=True)  # commands and URLs in the output stay copyable
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long its path
 
 app = typer.Typer(
@@ -103,13 +104,18 @@ def unlock_node(settings: Settings, user: str | None, file: Path | None, env_val
 
 def _slow(seconds: float) -> None:
     if seconds:
-        err.print(d_("After earlier wrong passphrases, waiting {seconds:.0f} s...").format(seconds=seconds))
+        err.print(d_("After earlier wrong passphrases, waiting {seconds:.1f} s...").format(seconds=seconds))
         time.sleep(seconds)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[red]{d_('Error')}:[/red] {message}", highlight=False)
+    print_error(message)
     raise typer.Exit(code)
+
+
+def print_error(message: str) -> None:
+    label = d_("Error")
+    err.print(f"[red]{label}:[/red] {message}", highlight=False, markup=True)
 
 
 # -- commands -------------------------------------------------------------------------------------------
@@ -232,8 +238,8 @@ def cases_list(
     for c in rows:
         words = c.description.replace("\n", " ")
         table.add_row(
-            str(c.id), c.created_at.strftime("%Y-%m-%d"), c.channel.value, c.status.value, c.factory,
-            ", ".join(x.value for x in c.categories), words[:60] + ("…" if len(words) > 60 else ""),
+            str(c.id), c.created_at.strftime("%Y-%m-%d"), c.channel.value, c.status.value, Text(c.factory),
+            ", ".join(x.value for x in c.categories), Text(words[:60] + ("…" if len(words) > 60 else "")),
         )  # fmt: skip
     console.print(table)
 
@@ -260,13 +266,20 @@ def cases_show(
         typer.echo(json.dumps(case.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return
     console.print(
-        f"[bold]{d_('Case')} {case.id}[/bold]  {case.created_at:%Y-%m-%d %H:%M} UTC  {case.channel.value}  {case.locale}"
+        "[bold]"
+        + d_("Case {id}").format(id=case.id)
+        + f"[/bold]  {case.created_at:%Y-%m-%d %H:%M} UTC  {case.channel.value}  {case.locale}"
     )
     console.print(
-        f"{d_('Status')}: {case.status.value}   {d_('Consent')}: {int(case.consent)}   {d_('Contact allowed')}: {case.contact_ok}"
+        d_("Status: {status}   Consent: {consent}   Contact allowed: {contact}").format(
+            status=case.status.value, consent=int(case.consent), contact=d_("yes") if case.contact_ok else d_("no")
+        )
     )
-    console.print(f"{d_('Factory')}: {case.factory}   {d_('Location')}: {case.location}")
-    console.print(f"{d_('Categories')}: {', '.join(c.value for c in case.categories)}")
+    console.print(
+        d_("Factory: {factory}   Location: {location}").format(factory=case.factory, location=case.location),
+        markup=False,
+    )
+    console.print(d_("Categories: {categories}").format(categories=", ".join(c.value for c in case.categories)))
     console.print(f"\n{case.description}\n", highlight=False, markup=False)
     for f in case.followups:
         console.print(f"[dim]{f.received_at:%Y-%m-%d %H:%M} {f.channel.value}[/dim]")
@@ -409,15 +422,15 @@ def main() -> None:
         message = exc.detail if isinstance(exc, IntakeError) and exc.detail else str(exc)
         if isinstance(exc, KeyringError | SettingsError):
             message = str(exc)
-        err.print(f"[red]{d_('Error')}:[/red] {message}", highlight=False)
+        print_error(message)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
         if _state.debug:
             raise
-        err.print(
-            f"[red]{d_('Error')}:[/red] {d_('Unexpected failure')} ({type(exc).__name__}). {d_('Run again with --debug for details.')}"
+        print_error(
+            d_("Unexpected failure ({kind}). Run again with --debug for details.").format(kind=type(exc).__name__)
         )
         sys.exit(1)
 

@@ -15,6 +15,7 @@ import httpx
 import uvicorn
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from i18n import d_
 from intake.demo_data import SAMPLE_REPORTS
@@ -108,9 +109,9 @@ def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> N
         for c in rows:
             table.add_row(
                 str(c.id),
-                c.factory,
+                Text(c.factory),
                 ", ".join(x.value for x in c.categories),
-                c.description[:48] + "…",
+                Text(c.description[:48] + "…"),
             )
         console.print(table)
         console.print()

@@ -103,17 +103,26 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
-def _keyword(text: str) -> tuple[str | None, str]:
-    """(keyword name, rest of the message) if the message starts with a keyword."""
+def _bare(text: str) -> str:
+    """Folded, without the punctuation phones and people add around a word ("完成。", "“是”", "Yes!")."""
     folded = _fold(text)
+    stripped = "".join(ch for ch in folded if not unicodedata.category(ch).startswith(("P", "Z")) or ch == " ").strip()
+    return stripped or folded
+
+
+def _keyword(text: str) -> tuple[str | None, str]:
+    """(keyword name, rest of the message) if the message is a keyword (STATUS: followed by a code)."""
+    folded, bare = _fold(text), _bare(text)
     for name in ("stop", "help", "status", "lang", "restart", "done"):
         for word in keyword_words(name):
-            if folded == word:
+            if bare == word:
                 return name, ""
             if name == "status" and folded.startswith(word) and len(folded) > len(word):
                 rest = folded[len(word) :]
-                if rest[:1] in (" ", ":", "：", "#") or rest[:1].isdigit():
-                    return name, rest.lstrip(" :：#")
+                code = rest.lstrip(" :：#")
+                # Only digits and separators may follow: "查询一下工资" is a story, not a query.
+                if (rest[:1] in (" ", ":", "：", "#") or rest[:1].isdigit()) and not any(ch.isalpha() for ch in code):
+                    return name, code
     return None, text
 
 
@@ -131,7 +140,7 @@ def _numbers(text: str) -> list[int] | None:
 
 
 def _yes_no(text: str) -> bool | None:
-    folded = _fold(text)
+    folded = _bare(text)
     if folded in keyword_words("yes") or folded == "1":
         return True
     if folded in keyword_words("no") or folded in ("2", "0"):
