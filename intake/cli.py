@@ -39,6 +39,8 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(passphrase_app, name="passphrase")
+sms_app = typer.Typer(help=d_("SMS through Twilio's REST API (for a node no webhook can reach)."), no_args_is_help=True)
+app.add_typer(sms_app, name="sms")
 
 
 @dataclass
@@ -392,6 +394,45 @@ def passphrase_change(
     new = read_passphrase(new_passphrase_file, None, prompt=d_("New passphrase"), confirm=True)
     ring.change_passphrase(name, old=old, new=new)
     console.print(d_("Passphrase changed for {name}.").format(name=name))
+
+
+@sms_app.command("pull")
+def sms_pull(
+    every: Annotated[
+        float | None, typer.Option("--every", min=5, help=d_("Keep pulling, every this many seconds (default: once)."))
+    ] = None,
+) -> None:
+    """Take in SMS waiting at Twilio, send queued replies, then delete them at Twilio. No passphrase needed."""
+    from channels.sms.pull import pull
+    from channels.sms.service import SmsDesk
+    from channels.sms.twilio_rest import GatewayError, TwilioGateway
+    from intake.logs import setup_logging
+    from intake.services import IntakeService
+
+    settings = _state.settings()
+    setup_logging(settings.log_level)
+    try:
+        gateway = TwilioGateway(settings)
+    except GatewayError as exc:
+        fail(str(exc))
+    service = IntakeService.open(settings)
+    try:
+        desk = SmsDesk(service)
+        while True:
+            r = pull(desk, gateway)
+            console.print(
+                d_(
+                    "Received {received}, deleted at Twilio {deleted}, redacted {redacted}; replies sent {sent}, "
+                    "waiting to retry {retrying}, given up {dropped}; old replies deleted {cleaned}."
+                ).format(**{k: v for k, v in vars(r).items() if k != "offline"})
+            )
+            if r.offline:
+                console.print(d_("Twilio could not be reached; everything waits for the next pull."))
+            if every is None:
+                break
+            time.sleep(every)
+    finally:
+        service.close()
 
 
 @app.command()

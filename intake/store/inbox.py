@@ -69,6 +69,10 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX outbox_due ON outbox(provider, next_at)",
     ],
+    # 4: small key-value state (the Twilio polling cursor)
+    [
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    ],
 ]
 
 
@@ -210,6 +214,18 @@ class Inbox:
     def outbox_retry(self, outbox_id: int, next_at: int) -> None:
         with self._write() as conn:
             conn.execute("UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?", (next_at, outbox_id))
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     # -- status board -----------------------------------------------------------------------------
     def board(self, receipt_hash: ReceiptHash) -> BoardEntry | None:

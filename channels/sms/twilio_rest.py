@@ -1,0 +1,143 @@
+"""Twilio's REST API, for a node behind NAT: pull inbound SMS, send queued replies, delete bodies.
+
+Everything goes through :class:`TwilioGateway`; the pull logic in :mod:`channels.sms.pull` only
+sees that interface. The twilio ``Client`` has no base-URL option, so :class:`RewritingHttpClient`
+rewrites ``https://api.twilio.com`` to ``INTAKE_TWILIO_API_BASE`` (Stoplight Prism in the
+contract tests, a filtering proxy in deployments that want one).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from intake.settings import Settings
+
+TWILIO_BASE = "https://api.twilio.com"
+# Final states: Twilio lets a message be deleted only once it is no longer in flight.
+FINISHED = frozenset({"delivered", "undelivered", "failed", "received", "sent", "canceled", "read"})
+log = logging.getLogger("intake.sms.twilio")
+
+
+class RewritingHttpClient(TwilioHttpClient):  # type: ignore[misc]
+    """Sends the twilio library's requests to another base URL (same paths, same auth)."""
+
+    def __init__(self, base: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base = base.rstrip("/")
+        self.calls: list[tuple[str, str, int]] = []  # (method, path, status): no bodies, no numbers
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        if url.startswith(TWILIO_BASE):
+            url = self.base + url[len(TWILIO_BASE) :]
+        response = super().request(method, url, *args, **kwargs)
+        self.calls.append((method.upper(), url[len(self.base) :].split("?")[0], response.status_code))
+        return response
+
+
+@dataclass(frozen=True)
+class RemoteMessage:
+    sid: str
+    direction: str
+    sender: str
+    to: str
+    body: str
+    status: str
+    date_sent: datetime | None
+
+
+class GatewayError(Exception):
+    """A REST call failed. ``retry`` says whether trying later can help (offline, 429, 5xx)."""
+
+    def __init__(self, what: str, *, retry: bool, status: int | None = None, code: int | None = None) -> None:
+        super().__init__(what)
+        self.retry = retry
+        self.status = status
+        self.code = code
+
+
+def _error(exc: Exception, what: str) -> GatewayError:
+    if isinstance(exc, TwilioRestException):
+        status, code = exc.status, exc.code
+        retry = status == 429 or code == 20429 or status >= 500
+        return GatewayError(f"{what}: HTTP {status} code {code}", retry=retry, status=status, code=code)
+    return GatewayError(f"{what}: {type(exc).__name__}", retry=True)
+
+
+class TwilioGateway:
+    def __init__(self, settings: Settings, http_client: RewritingHttpClient | None = None) -> None:
+        if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_number):
+            raise GatewayError(
+                "Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, INTAKE_TWILIO_NUMBER)", retry=False
+            )
+        self.number = settings.twilio_number
+        self.http = http_client or RewritingHttpClient(settings.twilio_api_base, timeout=20)
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=self.http)
+
+    def _list(self, what: str, *, limit: int = 500, **filters: Any) -> list[RemoteMessage]:
+        found: dict[str, Any] = {}
+        try:
+            page = self.client.messages.page(page_size=100, **filters)
+            while page is not None and len(found) < limit:
+                before = len(found)
+                found.update((m.sid, m) for m in page)
+                if len(found) == before:  # a page with nothing new: stop (pages can overlap)
+                    break
+                page = page.next_page()
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, what) from None
+        unique = found.values()
+        return [
+            RemoteMessage(
+                sid=str(m.sid), direction=str(m.direction or ""), sender=str(m.from_ or ""), to=str(m.to or ""),
+                body=str(m.body or ""), status=str(m.status or ""), date_sent=m.date_sent,
+            )
+            for m in unique
+        ]  # fmt: skip
+
+    def inbound(self, since: datetime | None) -> list[RemoteMessage]:
+        """Messages to the node's number (on or after ``since``'s day: Twilio filters by date)."""
+        filters: dict[str, Any] = {"to": self.number}
+        if since is not None:
+            filters["date_sent_after"] = since
+        msgs = [m for m in self._list("list inbound", **filters) if m.direction == "inbound"]
+        return sorted(msgs, key=lambda m: (m.date_sent.timestamp() if m.date_sent else 0.0, m.sid))
+
+    def finished_outbound(self) -> list[RemoteMessage]:
+        return [
+            m
+            for m in self._list("list outbound", from_=self.number)
+            if m.direction.startswith("outbound") and m.status in FINISHED
+        ]
+
+    def delete(self, sid: str) -> bool:
+        """True if deleted; False if Twilio refused (e.g. still in flight); raises if unreachable."""
+        try:
+            return bool(self.client.messages(sid).delete())
+        except TwilioRestException as exc:
+            if exc.status in (400, 403, 404, 409, 422):
+                return False
+            raise _error(exc, "delete") from None
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, "delete") from None
+
+    def redact(self, sid: str) -> None:
+        """Blank the body where deletion is refused (Twilio's documented redaction)."""
+        try:
+            self.client.messages(sid).update(body="")
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, "redact") from None
+
+    def send(self, to: str, body: str) -> str:
+        try:
+            message = self.client.messages.create(to=to, from_=self.number, body=body)
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, "send") from None
+        return str(message.sid)
