@@ -81,6 +81,7 @@ class Outcome:
     completed: SmsState | None = None  # a finished report: seal it, store it, send RECEIPT
     status_query: ReceiptCode | None = None  # look this code up and send the status
     stopped: bool = False  # STOP: delete everything, send nothing
+    reset: bool = False  # RESTART: forget the text kept so far in this conversation
 
 
 def _t(locale: str, msgid: str, **params: str) -> str:
@@ -177,7 +178,7 @@ def step(state: SmsState | None, inbound: str, now: datetime) -> Outcome:
         )
     if keyword == "restart":
         fresh = new_state(now, Stage.FACTORY, locale)
-        return Outcome(fresh, [_t(locale, texts.RESTARTED), _t(locale, texts.ASK_FACTORY)])
+        return Outcome(fresh, [_t(locale, texts.RESTARTED), _t(locale, texts.ASK_FACTORY)], reset=True)
 
     if state is None:
         return _first(text, now)

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from channels.sms import texts
-from channels.sms.conversation import SmsState, step
+from channels.sms.conversation import SESSION_IDLE, SmsState, step
 from crypto import CannotOpen
 from crypto.fields import decrypt_field, encrypt_field
 from crypto.kdf import derive_key
 from i18n import translations
 from i18n.segments import count_segments
-from intake.domain import Channel, Consent, ReceiptCode, Report
+from intake.domain import Channel, Consent, ReceiptCode, ReceiptHash, Report
 from intake.node import SESSION_LABEL
 from intake.receipts import format_receipt
 from intake.services import IntakeService, normalize_phone, read_status, seal_part, seal_report
@@ -36,6 +36,7 @@ from intake.services import IntakeService, normalize_phone, read_status, seal_pa
 log = logging.getLogger("intake.sms")
 
 SEEN_TTL = 7 * 24 * 3600
+SWEEP_EVERY = 600.0
 FLOOD_LIMIT = 30  # messages per reporter per 10 minutes before we go quiet
 FLOOD_WINDOW = 600.0
 
@@ -62,6 +63,7 @@ class SmsDesk:
         self._outbox_key = keys.key("intake/v1/sms-outbox")
         self._hits: dict[bytes, deque[float]] = {}
         self._lock = threading.Lock()
+        self._last_sweep = float("-inf")
 
     def reporter(self, phone: str) -> bytes:
         return hmac.new(self._session_key, normalize_phone(phone).encode(), hashlib.sha256).digest()
@@ -88,6 +90,20 @@ class SmsDesk:
             if len(self._hits) > 10000:
                 self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] <= FLOOD_WINDOW}
             return False
+
+    def sweep(self, now: datetime) -> None:
+        """Every few minutes: store abandoned conversations, forget old de-duplication keys."""
+        with self._lock:
+            if time.monotonic() - self._last_sweep < SWEEP_EVERY:
+                return
+            self._last_sweep = time.monotonic()
+        inbox = self.service.inbox
+        cutoff = int((now - SESSION_IDLE).timestamp())
+        for reporter, state_json, parts_json in inbox.stale_sessions(cutoff):
+            state, parts = _load((state_json, parts_json, 0))
+            items = abandoned_item(self.service, state, parts, None) if state else []
+            inbox.sms_commit(reporter=reporter, session=None, seen=None, items=items)
+        inbox.forget_seen(int(now.timestamp()) - SEEN_TTL)
 
     def seal_recipient(self, phone: str, body: str) -> tuple[bytes, bytes]:
         return (
@@ -124,32 +140,23 @@ def handle_inbound(
         log.info("sms flood limit reached; message ignored")
         return []
 
+    desk.sweep(now)
     row = inbox.sms_session(reporter)
-    state: SmsState | None = None
-    parts: list[bytes] = []
-    if row is not None:
-        try:
-            state = SmsState.model_validate_json(row[0])
-            parts = [bytes.fromhex(p) for p in json.loads(row[1])]
-        except ValueError:
-            state, parts = None, []
+    state, parts = _load(row)
+    items: list[tuple[str, bytes, ReceiptHash | None]] = []
+    if state is not None and now - state.updated_at > SESSION_IDLE:
+        # An abandoned conversation: what the worker wrote is kept (internal only), not dropped.
+        items.extend(abandoned_item(service, state, parts, msg.sender))
+        state, parts = None, []
     outcome = step(state, msg.body, now)
+    if outcome.reset or outcome.stopped:
+        parts = []
     parts = parts + [seal_part(service, k.field, k.text) for k in outcome.keep]
     replies = list(outcome.replies)
-    item = None
     if outcome.completed is not None:
         done = outcome.completed
-        report = Report(
-            channel=Channel.SMS,
-            received_at=done.started_at.replace(microsecond=0),
-            locale=done.locale,
-            categories=list(done.categories),
-            consent=done.consent if done.consent is not None else Consent.INTERNAL,
-            contact_ok=bool(done.contact_ok),
-            phone=normalize_phone(msg.sender),
-        )
-        item_id, blob, receipt, receipt_hash = seal_report(service, report, parts)
-        item = (item_id, blob, receipt_hash)
+        item_id, blob, receipt, receipt_hash = seal_report(service, _report(done, msg.sender), parts)
+        items.append((item_id, blob, receipt_hash))
         replies.append(translations(done.locale).gettext(texts.RECEIPT).format(receipt=format_receipt(receipt)))
         parts = []
     if outcome.status_query is not None:
@@ -163,10 +170,43 @@ def handle_inbound(
         session = (outcome.state.model_dump_json(), json.dumps([p.hex() for p in parts]).encode())
     cached_replies = encrypt_field(desk.reply_key(msg), json.dumps(replies).encode(), context=b"replies")
     outbox = [(msg.provider, *desk.seal_recipient(msg.sender, r)) for r in replies] if queue_replies else []
-    inbox.sms_commit(reporter=reporter, session=session, seen=(seen_key, cached_replies), item=item, outbox=outbox)
-    if item is not None:
+    inbox.sms_commit(reporter=reporter, session=session, seen=(seen_key, cached_replies), items=items, outbox=outbox)
+    if items:
         log.info("sms report accepted provider=%s", msg.provider)
     return replies
+
+
+def _load(row: tuple[str, bytes, int] | None) -> tuple[SmsState | None, list[bytes]]:
+    if row is None:
+        return None, []
+    try:
+        return SmsState.model_validate_json(row[0]), [bytes.fromhex(p) for p in json.loads(row[1])]
+    except ValueError:
+        return None, []
+
+
+def _report(state: SmsState, sender: str | None, *, consent: Consent | None = None) -> Report:
+    return Report(
+        channel=Channel.SMS,
+        received_at=state.started_at.replace(microsecond=0),
+        locale=state.locale,
+        categories=list(state.categories),
+        consent=consent if consent is not None else (state.consent if state.consent is not None else Consent.INTERNAL),
+        contact_ok=bool(state.contact_ok) and sender is not None,
+        phone=normalize_phone(sender) if sender else "",
+    )
+
+
+def abandoned_item(
+    service: IntakeService, state: SmsState, parts: list[bytes], sender: str | None
+) -> list[tuple[str, bytes, ReceiptHash | None]]:
+    """A conversation left idle for a day with a description: store it, shared with nobody."""
+    if not state.parts or not parts:
+        return []
+    report = _report(state.model_copy(update={"contact_ok": False}), sender, consent=Consent.INTERNAL)
+    item_id, blob, _receipt, _hash = seal_report(service, report, parts)
+    # No receipt was ever given, so no status board entry either.
+    return [(item_id, blob, None)]
 
 
 def _locale_of(state: SmsState | None) -> str:

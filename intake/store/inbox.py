@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,9 +161,9 @@ class Inbox:
         *,
         reporter: bytes,
         session: tuple[str, bytes] | None,
-        seen: tuple[bytes, bytes],
-        item: tuple[str, bytes, ReceiptHash | None] | None = None,
-        outbox: list[tuple[str, bytes, bytes]] = (),  # type: ignore[assignment]
+        seen: tuple[bytes, bytes] | None,
+        items: Sequence[tuple[str, bytes, ReceiptHash | None]] = (),
+        outbox: Sequence[tuple[str, bytes, bytes]] = (),
     ) -> None:
         """One message's effects in one durable transaction: session, item, dedupe key, replies."""
         now = int(time.time())
@@ -177,27 +177,33 @@ class Inbox:
                     "updated_at = excluded.updated_at",
                     (reporter, session[0], session[1], now),
                 )
-            if item is not None:
-                item_id, blob, board = item
+            for item_id, blob, board in items:
                 conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
                 if board is not None:
                     conn.execute(
                         "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
                         (bytes(board), BoardStatus.RECEIVED.value, now),
                     )
-            conn.execute(
-                "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)", (*seen, now)
-            )
+            if seen is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)", (*seen, now)
+                )
             for provider, recipient, body in outbox:
                 conn.execute(
                     "INSERT INTO outbox (provider, recipient, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
                     (provider, recipient, body, now, now),
                 )
 
-    def forget_stale(self, *, sessions_before: int, seen_before: int) -> None:
+    def stale_sessions(self, before: int, limit: int = 100) -> list[tuple[bytes, str, bytes]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT reporter, state, parts FROM sms_sessions WHERE updated_at < ? LIMIT ?", (before, limit)
+            ).fetchall()
+        return [(bytes(r), str(s), bytes(p)) for r, s, p in rows]
+
+    def forget_seen(self, before: int) -> None:
         with self._write() as conn:
-            conn.execute("DELETE FROM sms_sessions WHERE updated_at < ?", (sessions_before,))
-            conn.execute("DELETE FROM seen_messages WHERE created_at < ?", (seen_before,))
+            conn.execute("DELETE FROM seen_messages WHERE created_at < ?", (before,))
 
     def outbox_due(self, provider: str, now: int, limit: int = 50) -> list[tuple[int, bytes, bytes, int]]:
         with self._lock:
