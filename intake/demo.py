@@ -16,9 +16,10 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from twilio.request_validator import RequestValidator
 
 from i18n import d_
-from intake.demo_data import SAMPLE_REPORTS
+from intake.demo_data import SAMPLE_REPORTS, SAMPLE_SMS
 from intake.logs import setup_logging, uvicorn_log_config
 from intake.node import init_node, open_cases, open_inbox, unlock
 from intake.services import drain
@@ -76,25 +77,60 @@ def seed(base: str) -> list[str]:
     return receipts
 
 
+def seed_sms(base: str, auth_token: str) -> list[str]:
+    """Each sample conversation as Twilio would deliver it: signed form posts to /twilio/sms."""
+    import i18n
+    from channels.sms import texts
+
+    validator = RequestValidator(auth_token)
+    receipts: list[str] = []
+    with httpx.Client(base_url=base, timeout=10) as client:
+        for n, convo in enumerate(SAMPLE_SMS):
+            words = {
+                k: i18n.translations(convo["locale"]).gettext(texts.KEYWORDS[k]).split("|")[0] for k in ("done", "no")
+            }
+            reply = ""
+            for i, body in enumerate(convo["messages"]):
+                params = {
+                    "MessageSid": f"SM{n:02d}{i:030d}", "AccountSid": "AC" + "0" * 32, "From": convo["from"],
+                    "To": "+15550000000", "Body": body.format(**words),
+                }  # fmt: skip
+                signature = validator.compute_signature(f"{base}/twilio/sms", params)
+                resp = client.post("/twilio/sms", data=params, headers={"X-Twilio-Signature": signature})
+                if resp.status_code != 200:
+                    raise RuntimeError(f"demo SMS refused: HTTP {resp.status_code}")
+                reply = resp.text
+            match = re.search(r"\d{4}-\d{4}-\d{4}-\d{4}", reply)
+            if match is None:
+                raise RuntimeError("demo SMS conversation ended without a receipt")
+            receipts.append(match.group())
+    return receipts
+
+
 def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> None:
     from channels.web import create_intake_app
 
     home = home or Path(tempfile.mkdtemp(prefix="intake-demo-"))
     passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
-    settings = Settings.load(home, env={}, rate_limit_per_minute=0, port=port)
-    setup_logging("WARNING")
-    init_node(settings, user=DEMO_USER, passphrase=passphrase, profile="interactive")
-
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     real_port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{real_port}"
+    # A demo-only Twilio token: the webhooks below are signed with it exactly as Twilio signs them.
+    settings = Settings.load(
+        home, env={}, rate_limit_per_minute=0, port=real_port, public_url=base,
+        twilio_auth_token=secrets.token_hex(16), smssync_secret=secrets.token_hex(8),
+    )  # fmt: skip
+    setup_logging("WARNING")
+    init_node(settings, user=DEMO_USER, passphrase=passphrase, profile="interactive")
     server, thread = start_server(create_intake_app(settings), sock)
     try:
         console.print(d_("Demo node in {home}").format(home=home))
         receipts = seed(base)
         console.print(d_("Sent {n} sample reports through the web form and the JSON API.").format(n=len(receipts)))
+        sms_receipts = seed_sms(base, settings.twilio_auth_token)
+        console.print(d_("Ran {n} SMS conversations through the signed Twilio webhook.").format(n=len(sms_receipts)))
 
         keys = unlock(settings, DEMO_USER, passphrase)
         inbox, cases = open_inbox(settings), open_cases(settings, keys)

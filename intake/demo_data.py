@@ -43,3 +43,16 @@ SAMPLE_REPORTS: list[dict[str, Any]] = [
      "categories": ["working_hours", "health_safety"], "consent": "1",
      "description": "Line stops are not allowed for water breaks in the hot season. Two workers fainted this month."},
 ]  # fmt: skip
+
+# Two SMS conversations, sent as signed Twilio webhooks (the Chinese one uses the Chinese keywords).
+SAMPLE_SMS: list[dict[str, Any]] = [
+    {"from": "+8613800000001", "locale": "zh_Hans",
+     "messages": ["你好", "东莞宏达电子厂", "宿舍二十个人一间，晚上经常停水停电。", "{done}", "11", "1", "{no}"],
+     "factory": "东莞宏达电子厂", "description": "宿舍二十个人一间，晚上经常停水停电。"},
+    {"from": "+639170000002", "locale": "en",
+     "messages": ["hello", "Sunrise Precision Components",
+                  "The agency took our passports when we arrived and says we must pay 3000 to get them back.",
+                  "{done}", "4 5", "1", "{no}"],
+     "factory": "Sunrise Precision Components",
+     "description": "The agency took our passports when we arrived and says we must pay 3000 to get them back."},
+]  # fmt: skip

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intake.demo_data import SAMPLE_REPORTS
+from intake.demo_data import SAMPLE_REPORTS, SAMPLE_SMS
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_demo_once_seeds_drains_and_prints_the_passphrase(demo: tuple[Path, str]) -> None:
     home, out = demo
     assert "Sent 12 sample reports" in out
-    assert "Drained 12 reports" in out
+    assert "Ran 2 SMS conversations through the signed Twilio webhook" in out
+    assert "Drained 14 reports" in out
     assert re.search(r"Demo passphrase for user demo: \S+", out), out
     assert (home / "keyring.json").is_file() and (home / "cases.db").is_file()
     # the server it ran on loopback is stopped when --once returns
@@ -68,14 +69,17 @@ def test_demo_cases_open_with_the_printed_passphrase(demo: tuple[Path, str]) -> 
     proc = run("--home", home, "cases", "list", "--json", "--user", "demo", extra={"INTAKE_PASSPHRASE": match.group(1)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     cases = json.loads(proc.stdout)
-    assert len(cases) == 12
-    assert len({c["id"] for c in cases}) == 12
+    assert len(cases) == 14
+    assert len({c["id"] for c in cases}) == 14
     descriptions = {c["description"] for c in cases}
-    assert descriptions == {str(s["description"]) for s in SAMPLE_REPORTS}
+    assert descriptions == {str(s["description"]) for s in SAMPLE_REPORTS + SAMPLE_SMS}
+    sms = [c for c in cases if c["channel"] == "sms"]
+    assert {c["factory"] for c in sms} == {str(s["factory"]) for s in SAMPLE_SMS}
+    assert {c["locale"] for c in sms} == {"en", "zh_Hans"}
     assert any(re.search(r"[\u4e00-\u9fff]", d) for d in descriptions)  # Chinese, intact
     assert any(d.isascii() for d in descriptions)  # and English
     assert {c["locale"] for c in cases} == {"en", "zh_Hans"}
-    assert {c["channel"] for c in cases} == {"web", "api"}  # both the form and the JSON API were used
+    assert {c["channel"] for c in cases} == {"web", "api", "sms"}  # the form, the JSON API and SMS
 
 
 def test_demo_wrong_passphrase_opens_nothing(demo: tuple[Path, str]) -> None:
