@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from channels.sms.service import SmsDesk, SmsInbound, handle_inbound
 from intake.services import IntakeService
@@ -81,3 +84,28 @@ def test_stop_forgets_everything(env) -> None:
     desk.sweep(T0 + timedelta(days=3))
     result, _ = drain_node(node)
     assert result.cases == 0
+
+
+_answers = st.sampled_from(["hello", "Acme", "they withheld wages", "DONE", "完成", "1 2", "0", "1", "yes", "no", "STOP",
+                            "RESTART", "LANG", "2", "HELP", "", "😀", "STATUS 1234"])  # fmt: skip
+_counter = iter(range(10**9))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.one_of(_answers, st.text(max_size=120)), max_size=8),
+    st.lists(st.one_of(_answers, st.text(max_size=120)), max_size=8),
+)
+def test_every_receipt_sent_is_a_stored_report(env, before_flow: list[str], after_flow: list[str]) -> None:
+    _, desk = env
+    messages = [*before_flow, "RESTART", "Acme", "they withheld wages", "DONE", "1", "1", "no", *after_flow]
+    inbox = desk.service.inbox
+    n = next(_counter)
+    sender = f"+8613{n:09d}"
+    before = inbox.count()
+    receipts = 0
+    for i, text in enumerate(messages):
+        replies = handle_inbound(desk, SmsInbound("twilio", f"SMh{n}-{i}", sender, text), now=T0 + timedelta(minutes=i))
+        receipts += sum(1 for r in replies if re.search(r"\d{4}-\d{4}-\d{4}-\d{4}", r))
+    assert receipts >= 1, "the full flow in the middle always completes"
+    assert inbox.count() - before == receipts
