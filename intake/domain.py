@@ -7,6 +7,7 @@ Every channel (web, SMS, voice) builds a :class:`Report` and hands it to
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, NewType
@@ -122,12 +123,13 @@ BOARD_LABELS: dict[BoardStatus, str] = {
 }
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Cc except tab and newline
+
+
 def _clean(text: str) -> str:
     """NFC, no control characters except newlines and tabs, no lone surrogates, trimmed."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
-    return text.strip()
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
 
 
 Short = Annotated[str, StringConstraints(max_length=MAX_SHORT)]

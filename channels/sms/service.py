@@ -64,6 +64,10 @@ class SmsDesk:
         self._hits: dict[bytes, deque[float]] = {}
         self._lock = threading.Lock()
         self._last_sweep = float("-inf")
+        self._stripes = [threading.Lock() for _ in range(64)]
+
+    def conversation_lock(self, reporter: bytes) -> threading.Lock:
+        return self._stripes[reporter[0] % len(self._stripes)]
 
     def reporter(self, phone: str) -> bytes:
         return hmac.new(self._session_key, normalize_phone(phone).encode(), hashlib.sha256).digest()
@@ -139,6 +143,18 @@ def handle_inbound(
     if desk.flooding(reporter):
         log.info("sms flood limit reached; message ignored")
         return []
+    # One number's messages are handled one at a time (read session, step, write session).
+    with desk.conversation_lock(reporter):
+        return _handle(desk, msg, reporter, seen_key, queue_replies, now)
+
+
+def _handle(
+    desk: SmsDesk, msg: SmsInbound, reporter: bytes, seen_key: bytes, queue_replies: bool, now: datetime
+) -> list[str]:
+    service = desk.service
+    inbox = service.inbox
+    if inbox.seen(seen_key) is not None:  # the same message, handled while we waited for the lock
+        return handle_inbound(desk, msg, queue_replies=queue_replies, now=now)
 
     desk.sweep(now)
     row = inbox.sms_session(reporter)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,13 +17,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 
 from channels.sms import routes as sms_routes
 from channels.web import api, pages
 from channels.web.errors import CatchAll, error_app, handle_error, handle_http, handle_validation
 from channels.web.render import STATIC
-from channels.web.security import BodyLimit, Csrf, RateLimiter, SecurityHeaders
+from channels.web.security import ASGIApp, BodyLimit, Csrf, Message, RateLimiter, Receive, Scope, SecurityHeaders, Send
 from intake.errors import IntakeError
 from intake.services import IntakeService
 from intake.settings import Settings
@@ -59,22 +59,6 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
     app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, handle_http)  # type: ignore[arg-type]
 
-    @app.middleware("http")
-    async def request_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # Route template and status only: no address, no query string, no body.
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "-")
-        log.info(
-            "%s %s %d %.1fms",
-            request.method,
-            path,
-            response.status_code,
-            (time.perf_counter() - start) * 1000,
-        )
-        return response
-
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(sms_routes.router)
@@ -85,9 +69,40 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
         return JSONResponse({"status": "ok"})
 
     app.add_middleware(CatchAll)
+    app.add_middleware(RequestLog)  # outside CatchAll, so it logs the 500s that CatchAll renders
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes, on_error=error_app)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+class RequestLog:
+    """One line per request: method, route template, status, duration. No address, no query, no body.
+
+    A plain ASGI middleware (not ``BaseHTTPMiddleware``, which costs a task and a stream per request).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 0
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "-")
+            ms = (time.perf_counter() - start) * 1000
+            log.info("%s %s status=%d ms=%.1f", scope["method"], route, status, ms)
 
 
 def client_of(request: Request) -> str | None:
