@@ -585,3 +585,70 @@ def test_sealed_item_in_inbox_is_not_json(node: Node, service: IntakeService) ->
     with pytest.raises((ValueError, UnicodeDecodeError)):
         json.loads(blob)
     assert b"synthetic" not in blob
+
+
+# -- group commit ---------------------------------------------------------------------------------
+
+
+def test_concurrent_puts_are_all_stored_and_batched(inbox: Inbox) -> None:
+    import threading
+
+    commits = []
+    inbox._conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    barrier = threading.Barrier(16)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        for i in range(20):
+            inbox.put(f"g{n}-{i}", os.urandom(300))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    inbox._conn.set_trace_callback(None)
+    assert inbox.count() == 320
+    assert len(commits) < 320, "16 writers at once share commits"
+
+
+def test_a_failing_write_does_not_fail_its_batch_mates(inbox: Inbox) -> None:
+    import threading
+
+    inbox.put("dup", b"first")
+    gate = threading.Event()
+    results: dict[str, object] = {}
+
+    # Hold the writer busy so the next puts queue up and run in one batch.
+    def slow(conn: Connection) -> None:
+        gate.wait(5)
+
+    blocker = threading.Thread(target=inbox._grouped, args=(slow,))
+    blocker.start()
+
+    def put(item_id: str) -> None:
+        try:
+            inbox.put(item_id, b"x")
+            results[item_id] = "ok"
+        except StoreUnavailable as exc:
+            results[item_id] = exc
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in ("a", "dup", "b")]
+    for t in threads:
+        t.start()
+    gate.set()
+    for t in [blocker, *threads]:
+        t.join(10)
+    assert results["a"] == "ok" and results["b"] == "ok"
+    assert isinstance(results["dup"], StoreUnavailable)
+    assert {i for _, i, _ in inbox.items()} == {"dup", "a", "b"}
+    assert [b for _, i, b in inbox.items() if i == "dup"] == [b"first"]
+
+
+def test_closed_inbox_refuses_writes(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "n")
+    store = open_inbox(node.settings)
+    store.put("one", b"x")
+    store.close()
+    with pytest.raises(StoreUnavailable):
+        store.put("two", b"y")
