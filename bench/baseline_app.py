@@ -1,12 +1,13 @@
 """The bare baseline the intake is measured against (bench/README.md).
 
 A minimal FastAPI app with the same durability as the intake's inbox and none of its protections:
-each report is inserted as it came (raw JSON, or the form fields as JSON) into one SQLCipher table,
+each report is inserted as it came (raw JSON, or the form fields as JSON; for ``POST /twilio/sms``
+the webhook's form fields as JSON, answered with a fixed TwiML message) into one SQLCipher table,
 raw 256-bit key, ``journal_mode = WAL``, ``synchronous = FULL``, one connection behind a lock, in
 plain ``def`` endpoints (FastAPI runs them in its thread pool, as the intake runs ``accept_report``).
 
 No sealing, no receipt hash, no validation model, no CSRF, no security headers, no rate limit, no
-body limit, no request log.
+body limit, no request log; for SMS no signature check, no de-duplication, no conversation state.
 
 Run: ``python bench/baseline_app.py --db /tmp/x/baseline.db --port 8765`` (loopback only).
 """
@@ -20,11 +21,16 @@ import secrets
 import threading
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import sqlcipher3
 import uvicorn
 from fastapi import FastAPI, Form
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+TWIML_OK = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
 
 
 class Store:
@@ -84,6 +90,15 @@ def create_app(db: Path) -> FastAPI:
         }
         row = store.insert(json.dumps(fields, ensure_ascii=False))
         return JSONResponse({"id": row}, status_code=201)
+
+    @app.post("/twilio/sms")
+    async def twilio_sms(request: Request) -> Response:
+        # The least a durable SMS webhook does: parse the form as the intake does, store it, answer
+        # TwiML. The insert runs in the thread pool, as the intake runs handle_inbound.
+        body = await request.body()
+        fields = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace"))
+        await run_in_threadpool(store.insert, json.dumps(fields, ensure_ascii=False))
+        return Response(TWIML_OK, media_type="application/xml")
 
     @app.get("/count")
     def count() -> dict[str, int]:

@@ -200,6 +200,17 @@ class Case(BaseModel):
     contact_ok: bool
     has_contact: bool
     followups: list[FollowUpView] = Field(default_factory=list)
+    recordings: list[RecordingView] = Field(default_factory=list)
+
+
+class RecordingView(BaseModel):
+    """A call recording of a case: what it is, not the audio (that stays in cases.db)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    content_type: str
+    size: int
+    missing: str = ""
 
 
 class FollowUpView(BaseModel):

@@ -71,10 +71,11 @@ def _seal(service: IntakeService, doc: dict[str, Any]) -> tuple[str, bytes]:
 
 
 def seal_report(
-    service: IntakeService, report: Report, parts: Sequence[bytes] = ()
+    service: IntakeService, report: Report, parts: Sequence[bytes] = (), *, recording_sid: str | None = None
 ) -> tuple[str, bytes, ReceiptCode, ReceiptHash]:
-    """Seal a report (and any already-sealed text parts, e.g. an SMS conversation's) into one item."""
-    if not report.has_substance() and not parts:
+    """Seal a report (with any already-sealed text parts, e.g. an SMS conversation's, or the id of
+    the call recording that will follow it) into one item."""
+    if not report.has_substance() and not parts and not recording_sid:
         raise InvalidInput("empty report", fields={"description": "missing"})
     receipt = new_receipt()
     receipt_hash = service.receipts.hash(receipt)
@@ -85,6 +86,8 @@ def seal_report(
     }
     if parts:
         doc["parts"] = [base64.b64encode(p).decode("ascii") for p in parts]
+    if recording_sid:
+        doc["recording_sid"] = recording_sid
     item_id, blob = _seal(service, doc)
     return item_id, blob, receipt, receipt_hash
 
@@ -94,6 +97,18 @@ def seal_part(service: IntakeService, field_name: str, text: str) -> bytes:
     return seal_item(
         json.dumps({"field": field_name, "text": text}, ensure_ascii=False).encode(), to=service.public_key
     )
+
+
+def seal_recording(
+    service: IntakeService, recording_sid: str, audio: bytes | None, content_type: str, reason: str = ""
+) -> tuple[str, bytes]:
+    """Seal a call recording in memory (no clear audio file ever exists), or its absence."""
+    doc: dict[str, Any] = {"kind": "recording", "recording_sid": recording_sid, "content_type": content_type}
+    if audio is None:
+        doc["missing"] = reason or "unknown"
+    else:
+        doc["audio"] = base64.b64encode(audio).decode("ascii")
+    return _seal(service, doc)
 
 
 def accept_report(service: IntakeService, report: Report) -> ReceiptCode:
@@ -147,6 +162,7 @@ class DrainResult:
     followups: int = 0
     already: int = 0
     unreadable: int = 0
+    recordings: int = 0
     case_ids: list[int] = field(default_factory=list)
 
 
@@ -213,11 +229,14 @@ def drain(
                 result.unreadable += 1
                 log.warning("inbox item could not be opened; left in place")
                 continue
-            if doc["kind"] == "report" or case_id < 0:
+            if doc["kind"] == "recording":
+                result.recordings += 1
+            elif doc["kind"] == "report" or case_id < 0:
                 result.cases += 1
             else:
                 result.followups += 1
-            result.case_ids.append(abs(case_id))
+            if case_id:
+                result.case_ids.append(abs(case_id))
             done.append(item_id)
             if progress:
                 progress(1)
@@ -230,13 +249,22 @@ def _store_item(cases: CasesStore, keys: NodeKeys, item_id: str, doc: dict[str, 
     """Returns the case id; negative when a follow-up had to become a new case."""
     if doc.get("v") != ITEM_VERSION or doc.get("id") != item_id:
         raise ValueError("item envelope mismatch")
+    if doc["kind"] == "recording":
+        audio = base64.b64decode(doc["audio"]) if "audio" in doc else None
+        return cases.add_recording(
+            item_id,
+            str(doc["recording_sid"]),
+            audio,
+            str(doc.get("content_type", "")),
+            missing=str(doc.get("missing", "")),
+        )
     receipt_hash = ReceiptHash(bytes.fromhex(doc["receipt_hash"]))
     if doc["kind"] == "report":
         fields_in = dict(doc["report"])
         if doc.get("parts"):
             fields_in.update(_open_parts(keys, doc["parts"], fields_in))
         report = Report.model_validate(fields_in)
-        return _add_report(cases, keys, item_id, report, receipt_hash)
+        return _add_report(cases, keys, item_id, report, receipt_hash, recording_sid=doc.get("recording_sid"))
     if doc["kind"] == "followup":
         followup = FollowUp.model_validate(doc["followup"])
         case_id = cases.add_followup(item_id, receipt_hash, followup)
@@ -268,10 +296,20 @@ def _open_parts(keys: NodeKeys, parts: list[str], base: dict[str, Any]) -> dict[
     return out
 
 
-def _add_report(cases: CasesStore, keys: NodeKeys, item_id: str, report: Report, receipt_hash: ReceiptHash) -> int:
+def _add_report(
+    cases: CasesStore,
+    keys: NodeKeys,
+    item_id: str,
+    report: Report,
+    receipt_hash: ReceiptHash,
+    *,
+    recording_sid: str | None = None,
+) -> int:
     link = reporter_link(keys, report.phone) if report.phone else None
     contact = None
     phone = report.phone if report.contact_ok else ""
     if phone or report.name:
         contact = seal_contact(keys, item_id.encode(), phone=phone, name=report.name)
-    return cases.add_report(item_id, report, receipt_hash=receipt_hash, reporter_link=link, contact=contact)
+    return cases.add_report(
+        item_id, report, receipt_hash=receipt_hash, reporter_link=link, contact=contact, recording_sid=recording_sid
+    )

@@ -10,27 +10,21 @@ import hmac
 import logging
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.sms.service import SmsDesk, SmsInbound, handle_inbound
-from intake.errors import IntakeError, NotFound, StoreUnavailable
+from channels.twilio_signature import Forbidden, form_pairs, twilio_params
+from intake.errors import NotFound, StoreUnavailable
 from intake.settings import Settings
 
 log = logging.getLogger("intake.sms")
 router = APIRouter(include_in_schema=False)
 MAX_SMS_BODY = 5000
-
-
-class Forbidden(IntakeError):
-    status = 403
-    code = "forbidden"
 
 
 def _desk(request: Request) -> SmsDesk:
@@ -41,36 +35,9 @@ def _desk(request: Request) -> SmsDesk:
     return desk
 
 
-def signed_url(settings: Settings, request: Request) -> str:
-    """The URL Twilio signed: the configured public base + the raw path + the raw query.
-
-    Not ``request.url``: behind a reverse proxy its scheme and host are the proxy's view.
-    """
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    query = request.scope.get("query_string", b"")
-    url = settings.public_url.rstrip("/") + raw_path.decode("latin-1")
-    return f"{url}?{query.decode('latin-1')}" if query else url
-
-
-async def _form_pairs(request: Request) -> dict[str, str]:
-    body = await request.body()
-    # Invalid UTF-8 becomes U+FFFD: such a request cannot carry a valid signature anyway, and
-    # every later step (signature check, engine, sealing) gets a proper str.
-    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
-    return dict(pairs)
-
-
 @router.post("/twilio/sms")
 async def twilio_sms(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    if not settings.twilio_auth_token or not settings.public_url:
-        raise NotFound("twilio not configured")
-    params = await _form_pairs(request)
-    signature = request.headers.get("x-twilio-signature", "")
-    validator = RequestValidator(settings.twilio_auth_token)
-    if not signature or not validator.validate(signed_url(settings, request), params, signature):
-        log.warning("twilio webhook: signature rejected")
-        raise Forbidden("bad signature")
+    params = await twilio_params(request)
     msg = SmsInbound(
         provider="twilio",
         message_id=params.get("MessageSid", "")[:64],
@@ -109,7 +76,7 @@ async def smssync_post(request: Request) -> JSONResponse:
     task = request.query_params.get("task")
     if task == "sent":
         return await _smssync_sent(request, settings)
-    params = await _form_pairs(request)
+    params = await form_pairs(request)
     _check_secret(settings, params.get("secret") or request.query_params.get("secret"))
     msg = SmsInbound(
         provider="smssync",
@@ -148,7 +115,7 @@ async def _smssync_sent(request: Request, settings: Settings) -> JSONResponse:
     try:
         data = await request.json()
     except ValueError:
-        data = await _form_pairs(request)
+        data = await form_pairs(request)
     if not isinstance(data, dict):
         data = {}
     _check_secret(settings, data.get("secret") or request.query_params.get("secret"))

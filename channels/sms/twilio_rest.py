@@ -141,3 +141,50 @@ class TwilioGateway:
         except (TwilioException, OSError) as exc:
             raise _error(exc, "send") from None
         return str(message.sid)
+
+
+@dataclass(frozen=True)
+class RemoteRecording:
+    sid: str
+    call_sid: str
+    status: str
+    duration: int
+
+
+def _recordings_filters() -> dict[str, Any]:
+    return {"page_size": 100}
+
+
+class RecordingsGateway(TwilioGateway):
+    """Twilio's Recordings resource: list, fetch the audio, delete."""
+
+    def recordings(self, limit: int = 500) -> list[RemoteRecording]:
+        found: dict[str, Any] = {}
+        try:
+            page = self.client.recordings.page(**_recordings_filters())
+            while page is not None and len(found) < limit:
+                before = len(found)
+                found.update((r.sid, r) for r in page)
+                if len(found) == before:
+                    break
+                page = page.next_page()
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, "list recordings") from None
+        return [
+            RemoteRecording(str(r.sid), str(r.call_sid or ""), str(r.status or ""), int(r.duration or 0))
+            for r in found.values()
+        ]
+
+    def media_url(self, recording_sid: str) -> str:
+        sid = self.client.account_sid
+        return f"{self.http.base}/2010-04-01/Accounts/{sid}/Recordings/{recording_sid}.mp3"
+
+    def delete_recording(self, recording_sid: str) -> bool:
+        try:
+            return bool(self.client.recordings(recording_sid).delete())
+        except TwilioRestException as exc:
+            if exc.status in (400, 403, 404, 409, 422):
+                return False
+            raise _error(exc, "delete recording") from None
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, "delete recording") from None

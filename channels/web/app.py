@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from channels.sms import routes as sms_routes
+from channels.voice import routes as voice_routes
+from channels.voice.recordings import RecordingFetcher
 from channels.web import api, pages
 from channels.web.errors import CatchAll, error_app, handle_error, handle_http, handle_validation
 from channels.web.render import STATIC
@@ -39,6 +41,8 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        if app.state.voice_fetcher is not None:
+            app.state.voice_fetcher.close()  # finishes the recordings already submitted
         if owned:
             svc.close()
 
@@ -54,6 +58,7 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.csrf = Csrf(svc.csrf_key)
+    app.state.voice_fetcher = RecordingFetcher(svc) if settings.twilio_auth_token else None
 
     app.add_exception_handler(IntakeError, handle_error)
     app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]
@@ -62,6 +67,7 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(sms_routes.router)
+    app.include_router(voice_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", include_in_schema=True, tags=["meta"])

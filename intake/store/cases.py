@@ -24,6 +24,7 @@ from intake.domain import (
     FollowUp,
     FollowUpView,
     ReceiptHash,
+    RecordingView,
     Report,
 )
 from intake.errors import IntakeError
@@ -70,6 +71,19 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX cases_by_reporter ON cases(reporter_link) WHERE reporter_link IS NOT NULL",
         "CREATE INDEX followups_by_case ON followups(case_id, id)",
     ],
+    # 3: call recordings (audio kept only here, encrypted with the store); either the report or
+    # the recording may be drained first, so a recording may wait for its case
+    [
+        """CREATE TABLE recordings (
+            id INTEGER PRIMARY KEY,
+            recording_sid TEXT NOT NULL UNIQUE,
+            case_id INTEGER REFERENCES cases(id) ON DELETE CASCADE,
+            content_type TEXT NOT NULL DEFAULT '',
+            audio BLOB,
+            missing TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX recordings_by_case ON recordings(case_id)",
+    ],
 ]
 
 
@@ -108,6 +122,7 @@ class CasesStore:
         receipt_hash: ReceiptHash | None,
         reporter_link: bytes | None,
         contact: ContactRecord | None,
+        recording_sid: str | None = None,
     ) -> int:
         """Make a case from a report and record the item as drained, in one transaction."""
         with self._lock:
@@ -134,6 +149,12 @@ class CasesStore:
                     ),
                 )
                 case_id = int(cur.lastrowid or 0)
+                if recording_sid:
+                    self._conn.execute(
+                        "INSERT INTO recordings (recording_sid, case_id) VALUES (?, ?) "
+                        "ON CONFLICT(recording_sid) DO UPDATE SET case_id = excluded.case_id",
+                        (recording_sid, case_id),
+                    )
                 self._conn.execute("INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id))
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -170,6 +191,49 @@ class CasesStore:
                 raise
         return case_id
 
+    def add_recording(
+        self, item_id: str, recording_sid: str, audio: bytes | None, content_type: str, *, missing: str = ""
+    ) -> int:
+        """Store a call's audio (or that it went missing); returns its case id, 0 if the case is not in yet."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute(
+                    "INSERT INTO recordings (recording_sid, content_type, audio, missing) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(recording_sid) DO UPDATE SET content_type = excluded.content_type, "
+                    "audio = excluded.audio, missing = excluded.missing",
+                    (recording_sid, content_type, audio, "" if audio is not None else (missing or "unknown")),
+                )
+                row = self._conn.execute(
+                    "SELECT case_id FROM recordings WHERE recording_sid = ?", (recording_sid,)
+                ).fetchone()
+                case_id = int(row[0]) if row and row[0] is not None else 0
+                self._conn.execute(
+                    "INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id or None)
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return case_id
+
+    def missing_recordings(self) -> list[tuple[str, int | None, str]]:
+        """(recording sid, case id, reason) of recordings whose audio never arrived."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT recording_sid, case_id, missing FROM recordings WHERE audio IS NULL AND missing != '' ORDER BY id"
+            ).fetchall()
+        return [(str(s), int(c) if c is not None else None, str(m)) for s, c, m in rows]
+
+    def recording_audio(self, case_id: int) -> list[tuple[str, str, bytes]]:
+        """(recording sid, content type, audio) for a case: decrypted in memory, never written out."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT recording_sid, content_type, audio FROM recordings WHERE case_id = ? AND audio IS NOT NULL ORDER BY id",
+                (case_id,),
+            ).fetchall()
+        return [(str(s), str(t), bytes(a)) for s, t, a in rows]
+
     # -- reading ------------------------------------------------------------------------------------
     _COLUMNS = (
         "id, created_at, channel, locale, status, factory, location, categories, description, consent, "
@@ -193,10 +257,14 @@ class CasesStore:
                 "SELECT received_at, channel, text FROM followups WHERE case_id = ? ORDER BY id",
                 (case_id,),
             ).fetchall()
+            recs = self._conn.execute(
+                "SELECT content_type, length(audio), missing FROM recordings WHERE case_id = ? ORDER BY id", (case_id,)
+            ).fetchall()
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
+        recordings = [RecordingView(content_type=t, size=int(n or 0), missing=m) for t, n, m in recs]
         views = [FollowUpView(received_at=datetime.fromisoformat(t), channel=Channel(c), text=x) for t, c, x in fups]
-        return self._case(row, views)
+        return self._case(row, views).model_copy(update={"recordings": recordings})
 
     def receipt_hash(self, case_id: int) -> ReceiptHash | None:
         with self._lock:

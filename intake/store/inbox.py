@@ -230,6 +230,23 @@ class Inbox:
 
         self._grouped(write)
 
+    def put_once(self, key: bytes, item_id: str, blob: bytes) -> bool:
+        """Store an item unless ``key`` (a keyed hash of a provider id) was seen; True if stored."""
+        stored = False
+
+        def write(conn: Connection) -> None:
+            nonlocal stored
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)",
+                (key, b"", int(time.time())),
+            )
+            if cur.rowcount == 1:
+                conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+                stored = True
+
+        self._grouped(write)
+        return stored
+
     def items(self, limit: int = 500, after_seq: int = 0) -> list[tuple[int, str, bytes]]:
         with self._lock:
             rows = self._conn.execute(
