@@ -20,6 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from i18n import d_
 from intake.demo_data import SAMPLE_REPORTS, SAMPLE_SMS
+from intake.demo_voice import DEMO_ACCOUNT, MediaStandIn, simulate_call
 from intake.logs import setup_logging, uvicorn_log_config
 from intake.node import init_node, open_cases, open_inbox, unlock
 from intake.services import drain
@@ -118,19 +119,29 @@ def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> N
     real_port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{real_port}"
     # A demo-only Twilio token: the webhooks below are signed with it exactly as Twilio signs them.
+    media = MediaStandIn()  # stands in for Twilio's recording URL (intake/demo_voice.py)
     settings = Settings.load(
         home, env={}, rate_limit_per_minute=0, port=real_port, public_url=base,
         twilio_auth_token=secrets.token_hex(16), smssync_secret=secrets.token_hex(8),
+        twilio_account_sid=DEMO_ACCOUNT, twilio_api_base=media.base,
     )  # fmt: skip
     setup_logging("WARNING")
     init_node(settings, user=DEMO_USER, passphrase=passphrase, profile="interactive")
-    server, thread = start_server(create_intake_app(settings), sock)
+    web = create_intake_app(settings)
+    server, thread = start_server(web, sock)
     try:
         console.print(d_("Demo node in {home}").format(home=home))
         receipts = seed(base)
         console.print(d_("Sent {n} sample reports through the web form and the JSON API.").format(n=len(receipts)))
         sms_receipts = seed_sms(base, settings.twilio_auth_token)
         console.print(d_("Ran {n} SMS conversations through the signed Twilio webhook.").format(n=len(sms_receipts)))
+        simulate_call(base, settings.twilio_auth_token, media.base)
+        web.state.voice_fetcher.join()
+        console.print(
+            d_(
+                "Took one phone call through the hotline; its recording was sealed and deleted at Twilio: {deleted}."
+            ).format(deleted=d_("yes") if media.deleted else d_("no"))
+        )
 
         keys = unlock(settings, DEMO_USER, passphrase)
         inbox, cases = open_inbox(settings), open_cases(settings, keys)
@@ -176,3 +187,4 @@ def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> N
     finally:
         server.should_exit = True
         thread.join(10)
+        media.close()

@@ -52,7 +52,8 @@ def test_demo_once_seeds_drains_and_prints_the_passphrase(demo: tuple[Path, str]
     home, out = demo
     assert "Sent 12 sample reports" in out
     assert "Ran 2 SMS conversations through the signed Twilio webhook" in out
-    assert "Drained 14 reports" in out
+    assert "Took one phone call through the hotline; its recording was sealed and deleted at Twilio: yes" in out
+    assert "Drained 15 reports" in out
     assert re.search(r"Demo passphrase for user demo: \S+", out), out
     assert (home / "keyring.json").is_file() and (home / "cases.db").is_file()
     # the server it ran on loopback is stopped when --once returns
@@ -69,17 +70,26 @@ def test_demo_cases_open_with_the_printed_passphrase(demo: tuple[Path, str]) -> 
     proc = run("--home", home, "cases", "list", "--json", "--user", "demo", extra={"INTAKE_PASSPHRASE": match.group(1)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     cases = json.loads(proc.stdout)
-    assert len(cases) == 14
-    assert len({c["id"] for c in cases}) == 14
-    descriptions = {c["description"] for c in cases}
+    assert len(cases) == 15
+    assert len({c["id"] for c in cases}) == 15
+    voice = [c for c in cases if c["channel"] == "voice"]
+    assert len(voice) == 1 and voice[0]["description"] == "" and voice[0]["consent"] == 1
+    descriptions = {c["description"] for c in cases if c["channel"] != "voice"}
     assert descriptions == {str(s["description"]) for s in SAMPLE_REPORTS + SAMPLE_SMS}
+    played = subprocess.run(
+        [sys.executable, "-m", "intake.cli", "--home", str(home), "voice", "export", str(voice[0]["id"]), "--user", "demo"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT, check=False,
+        env={**env(), "INTAKE_PASSPHRASE": match.group(1)},
+    )  # fmt: skip
+    assert played.returncode == 0, played.stderr
+    assert played.stdout[:4] == b"RIFF" and played.stdout[8:12] == b"WAVE", "the call's recording is playable"
     sms = [c for c in cases if c["channel"] == "sms"]
     assert {c["factory"] for c in sms} == {str(s["factory"]) for s in SAMPLE_SMS}
     assert {c["locale"] for c in sms} == {"en", "zh_Hans"}
     assert any(re.search(r"[\u4e00-\u9fff]", d) for d in descriptions)  # Chinese, intact
     assert any(d.isascii() for d in descriptions)  # and English
     assert {c["locale"] for c in cases} == {"en", "zh_Hans"}
-    assert {c["channel"] for c in cases} == {"web", "api", "sms"}  # the form, the JSON API and SMS
+    assert {c["channel"] for c in cases} == {"web", "api", "sms", "voice"}  # form, JSON API, SMS and a call
 
 
 def test_demo_wrong_passphrase_opens_nothing(demo: tuple[Path, str]) -> None:

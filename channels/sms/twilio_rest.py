@@ -72,11 +72,13 @@ def _error(exc: Exception, what: str) -> GatewayError:
 
 
 class TwilioGateway:
+    NEEDS_NUMBER = True  # messaging needs the node's number; recordings do not
+
     def __init__(self, settings: Settings, http_client: RewritingHttpClient | None = None) -> None:
-        if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_number):
-            raise GatewayError(
-                "Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, INTAKE_TWILIO_NUMBER)", retry=False
-            )
+        if not (settings.twilio_account_sid and settings.twilio_auth_token):
+            raise GatewayError("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)", retry=False)
+        if self.NEEDS_NUMBER and not settings.twilio_number:
+            raise GatewayError("Twilio is not configured (INTAKE_TWILIO_NUMBER)", retry=False)
         self.number = settings.twilio_number
         self.http = http_client or RewritingHttpClient(settings.twilio_api_base, timeout=20)
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=self.http)
@@ -157,6 +159,8 @@ def _recordings_filters() -> dict[str, Any]:
 
 class RecordingsGateway(TwilioGateway):
     """Twilio's Recordings resource: list, fetch the audio, delete."""
+
+    NEEDS_NUMBER = False
 
     def recordings(self, limit: int = 500) -> list[RemoteRecording]:
         found: dict[str, Any] = {}

@@ -217,6 +217,13 @@ class CasesStore:
                 raise
         return case_id
 
+    def set_recording_audio(self, recording_sid: str, audio: bytes, content_type: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "UPDATE recordings SET audio = ?, content_type = ?, missing = '' WHERE recording_sid = ?",
+                (audio, content_type, recording_sid),
+            )
+
     def missing_recordings(self) -> list[tuple[str, int | None, str]]:
         """(recording sid, case id, reason) of recordings whose audio never arrived."""
         with self._lock:

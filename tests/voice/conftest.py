@@ -17,6 +17,9 @@ from twilio.request_validator import RequestValidator
 
 from channels.web import create_intake_app
 from tests.conftest import Node, make_node
+from tests.prism import prism
+
+__all__ = ["prism"]
 
 TOKEN = "synthetic-voice-token"
 PUBLIC = "https://intake.example.org"
