@@ -498,7 +498,7 @@ def voice_retry(user: UserOpt = None, passphrase_file: PassFileOpt = None, passp
         fail(str(exc))
     store = open_cases(settings, keys)
     service = IntakeService.open(settings)
-    fetcher = RecordingFetcher(service)
+    fetcher = RecordingFetcher(service, delays=(1.0, 2.0))  # a person is waiting: fail fast, run again later
     got = failed = 0
     try:
         for sid, _case_id, _reason in store.missing_recordings():
