@@ -4,26 +4,36 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text  # worker text is never parsed as Rich markup
 
-from crypto import CryptoError, KeyringError, NodeKeys, Role, WrongPassphrase
+from crypto import CryptoError, KeyringError, Role, WrongPassphrase
 from crypto.kdf import INSECURE_PROFILES, PROFILES
 from i18n import d_
+from intake.cli_channels import sms_app, voice_app
+from intake.cli_common import (
+    HomeOpt,
+    JsonOpt,
+    PassEnvOpt,
+    PassFileOpt,
+    UserOpt,
+    _slow,
+    _state,
+    console,
+    err,
+    fail,
+    print_error,
+    read_passphrase,
+    unlock_node,
+)
 from intake.errors import IntakeError
 from intake.node import init_node, load_keyring, open_cases, open_inbox, unlock
-from intake.settings import Settings, SettingsError
-
-console = Console(soft_wrap=True)  # commands and URLs in the output stay copyable
-err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long its path
+from intake.settings import SettingsError
 
 app = typer.Typer(
     help=d_("Secure, offline-first grievance intake for workers in supply chains."),
@@ -39,37 +49,8 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(passphrase_app, name="passphrase")
-sms_app = typer.Typer(help=d_("SMS through Twilio's REST API (for a node no webhook can reach)."), no_args_is_help=True)
 app.add_typer(sms_app, name="sms")
-voice_app = typer.Typer(help=d_("Hotline recordings at Twilio."), no_args_is_help=True)
 app.add_typer(voice_app, name="voice")
-
-
-@dataclass
-class Ctx:
-    home: Path | None
-    debug: bool
-
-    def settings(self, **overrides: Any) -> Settings:
-        return Settings.load(self.home, **overrides)
-
-
-_state = Ctx(None, False)
-
-HomeOpt = Annotated[
-    Path | None,
-    typer.Option("--home", envvar="INTAKE_HOME", help=d_("Node folder (default: a per-user data folder).")),
-]
-UserOpt = Annotated[
-    str | None,
-    typer.Option("--user", help=d_("Desk user to unlock as (default: the only or first user).")),
-]
-PassFileOpt = Annotated[
-    Path | None,
-    typer.Option("--passphrase-file", help=d_("Read the passphrase from this file (first line).")),
-]
-PassEnvOpt = Annotated[str | None, typer.Option("--passphrase", envvar="INTAKE_PASSPHRASE", hidden=True)]
-JsonOpt = Annotated[bool, typer.Option("--json", help=d_("Print JSON."))]
 
 
 @app.callback()
@@ -82,47 +63,6 @@ def main_options(
 
 
 # -- passphrases -------------------------------------------------------------------------------------
-def read_passphrase(file: Path | None, env_value: str | None, *, prompt: str, confirm: bool = False) -> str:
-    if file is not None:
-        try:
-            text = file.read_text("utf-8").splitlines()
-        except OSError as exc:
-            fail(d_("Cannot read the passphrase file {path}: {reason}").format(path=file, reason=exc.strerror))
-        return text[0] if text else ""
-    if env_value:
-        return env_value
-    if not sys.stdin.isatty():
-        fail(d_("No passphrase: give --passphrase-file or set INTAKE_PASSPHRASE (no terminal to ask on)."))
-    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
-    return value
-
-
-def unlock_node(settings: Settings, user: str | None, file: Path | None, env_value: str | None) -> NodeKeys:
-    passphrase = read_passphrase(file, env_value, prompt=d_("Passphrase"))
-
-    try:
-        return unlock(settings, user, passphrase, sleep=_slow)
-    except WrongPassphrase:
-        fail(d_("Wrong user or passphrase. Nothing was changed."))
-
-
-def _slow(seconds: float) -> None:
-    if seconds:
-        err.print(d_("After earlier wrong passphrases, waiting {seconds:.1f} s...").format(seconds=seconds))
-        time.sleep(seconds)
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    print_error(message)
-    raise typer.Exit(code)
-
-
-def print_error(message: str) -> None:
-    label = d_("Error")
-    err.print(f"[red]{label}:[/red] {message}", highlight=False, markup=True)
-
-
-# -- commands -------------------------------------------------------------------------------------------
 @app.command()
 def init(
     kdf_profile: Annotated[
@@ -205,6 +145,8 @@ def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase:
             unreadable=result.unreadable,
         )
     )
+    if result.recordings:
+        console.print(d_("Call recordings: {n}.").format(n=result.recordings))
     if result.unreadable:
         raise typer.Exit(2)
 
@@ -396,150 +338,6 @@ def passphrase_change(
     new = read_passphrase(new_passphrase_file, None, prompt=d_("New passphrase"), confirm=True)
     ring.change_passphrase(name, old=old, new=new)
     console.print(d_("Passphrase changed for {name}.").format(name=name))
-
-
-@sms_app.command("pull")
-def sms_pull(
-    every: Annotated[
-        float | None, typer.Option("--every", min=5, help=d_("Keep pulling, every this many seconds (default: once)."))
-    ] = None,
-) -> None:
-    """Take in SMS waiting at Twilio, send queued replies, then delete them at Twilio. No passphrase needed."""
-    from channels.sms.pull import pull
-    from channels.sms.service import SmsDesk
-    from channels.sms.twilio_rest import GatewayError, TwilioGateway
-    from intake.logs import setup_logging
-    from intake.services import IntakeService
-
-    settings = _state.settings()
-    setup_logging(settings.log_level)
-    try:
-        gateway = TwilioGateway(settings)
-    except GatewayError as exc:
-        fail(str(exc))
-    service = IntakeService.open(settings)
-    try:
-        desk = SmsDesk(service)
-        while True:
-            r = pull(desk, gateway)
-            console.print(
-                d_(
-                    "Received {received}, deleted at Twilio {deleted}, redacted {redacted}; replies sent {sent}, "
-                    "waiting to retry {retrying}, given up {dropped}; old replies deleted {cleaned}."
-                ).format(**{k: v for k, v in vars(r).items() if k != "offline"})
-            )
-            if r.offline:
-                console.print(d_("Twilio could not be reached; everything waits for the next pull."))
-            if every is None:
-                break
-            time.sleep(every)
-    finally:
-        service.close()
-
-
-@voice_app.command("pull")
-def voice_pull(
-    static_flow: Annotated[
-        bool,
-        typer.Option(
-            "--static-flow", help=d_("Calls come from a static Twilio flow: make a report for each recording.")
-        ),
-    ] = False,
-) -> None:
-    """Take in recordings waiting at Twilio (missed callbacks, or a node behind NAT), then delete them there."""
-    from channels.sms.twilio_rest import GatewayError, RecordingsGateway
-    from channels.voice.recordings import RecordingFetcher
-    from intake.domain import Channel, Report
-    from intake.logs import setup_logging
-    from intake.services import IntakeService, seal_report
-
-    settings = _state.settings()
-    setup_logging(settings.log_level)
-    try:
-        gateway = RecordingsGateway(settings)
-        found = gateway.recordings()
-    except GatewayError as exc:
-        fail(str(exc))
-    service = IntakeService.open(settings)
-    fetcher = RecordingFetcher(service)
-    counts: dict[str, int] = {}
-    try:
-        for rec in found:
-            if rec.status != "completed":
-                continue
-            outcome = fetcher.process(rec.sid, gateway.media_url(rec.sid))
-            if static_flow and outcome in ("stored", "missing"):
-                report = Report(channel=Channel.VOICE, locale=settings.default_locale)
-                item_id, blob, _receipt, _board = seal_report(service, report, recording_sid=rec.sid)
-                service.inbox.put(item_id, blob)
-            counts[outcome] = counts.get(outcome, 0) + 1
-    finally:
-        fetcher.close()
-        service.close()
-    console.print(
-        d_(
-            "Recordings stored and deleted at Twilio: {stored}; already taken in: {duplicate}; could not download: {missing}."
-        ).format(stored=counts.get("stored", 0), duplicate=counts.get("duplicate", 0), missing=counts.get("missing", 0))
-    )
-
-
-@voice_app.command("retry")
-def voice_retry(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None) -> None:
-    """Download again the recordings that went missing, into the cases store, then delete them at Twilio."""
-    from channels.sms.twilio_rest import GatewayError, RecordingsGateway
-    from channels.voice.recordings import BadAudio, NotReady, RecordingFetcher
-    from intake.services import IntakeService
-
-    settings = _state.settings()
-    keys = unlock_node(settings, user, passphrase_file, passphrase)
-    try:
-        gateway = RecordingsGateway(settings)
-    except GatewayError as exc:
-        fail(str(exc))
-    store = open_cases(settings, keys)
-    service = IntakeService.open(settings)
-    fetcher = RecordingFetcher(service, delays=(1.0, 2.0))  # a person is waiting: fail fast, run again later
-    got = failed = 0
-    try:
-        for sid, _case_id, _reason in store.missing_recordings():
-            try:
-                fetched = fetcher.fetch(gateway.media_url(sid))
-            except (BadAudio, NotReady, OSError, ValueError):
-                failed += 1
-                continue
-            store.set_recording_audio(sid, fetched.audio, fetched.content_type)
-            fetcher.delete_at_twilio(sid)
-            got += 1
-    finally:
-        fetcher.close()
-        service.close()
-        store.close()
-    console.print(d_("Recordings recovered: {got}; still missing: {failed}.").format(got=got, failed=failed))
-    if failed:
-        raise typer.Exit(2)
-
-
-@voice_app.command("export")
-def voice_export(
-    case_id: Annotated[int, typer.Argument(help=d_("Case number."))],
-    user: UserOpt = None,
-    passphrase_file: PassFileOpt = None,
-    passphrase: PassEnvOpt = None,
-) -> None:
-    """Write a case's recording to standard output, to pipe into a player (e.g. '| mpv -'); never to a file here."""
-    settings = _state.settings()
-    keys = unlock_node(settings, user, passphrase_file, passphrase)
-    store = open_cases(settings, keys)
-    try:
-        found = store.recording_audio(case_id)
-    finally:
-        store.close()
-    if not found:
-        fail(d_("Case {id} has no recording.").format(id=case_id))
-    if sys.stdout.isatty():
-        fail(d_("Pipe this into an audio player, e.g. 'intake voice export {id} | mpv -'.").format(id=case_id))
-    sys.stdout.buffer.write(found[0][2])
-    sys.stdout.buffer.flush()
 
 
 @app.command()

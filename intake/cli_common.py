@@ -1,0 +1,90 @@
+"""What every ``intake`` subcommand shares: consoles, options, passphrase handling, errors."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from crypto import NodeKeys, WrongPassphrase
+from i18n import d_
+from intake.node import unlock
+from intake.settings import Settings
+
+console = Console(soft_wrap=True)  # commands and URLs in the output stay copyable
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long its path
+
+
+@dataclass
+class Ctx:
+    home: Path | None
+    debug: bool
+
+    def settings(self, **overrides: Any) -> Settings:
+        return Settings.load(self.home, **overrides)
+
+
+_state = Ctx(None, False)
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="INTAKE_HOME", help=d_("Node folder (default: a per-user data folder).")),
+]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help=d_("Desk user to unlock as (default: the only or first user).")),
+]
+PassFileOpt = Annotated[
+    Path | None,
+    typer.Option("--passphrase-file", help=d_("Read the passphrase from this file (first line).")),
+]
+PassEnvOpt = Annotated[str | None, typer.Option("--passphrase", envvar="INTAKE_PASSPHRASE", hidden=True)]
+JsonOpt = Annotated[bool, typer.Option("--json", help=d_("Print JSON."))]
+
+
+def read_passphrase(file: Path | None, env_value: str | None, *, prompt: str, confirm: bool = False) -> str:
+    if file is not None:
+        try:
+            text = file.read_text("utf-8").splitlines()
+        except OSError as exc:
+            fail(d_("Cannot read the passphrase file {path}: {reason}").format(path=file, reason=exc.strerror))
+        return text[0] if text else ""
+    if env_value:
+        return env_value
+    if not sys.stdin.isatty():
+        fail(d_("No passphrase: give --passphrase-file or set INTAKE_PASSPHRASE (no terminal to ask on)."))
+    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def unlock_node(settings: Settings, user: str | None, file: Path | None, env_value: str | None) -> NodeKeys:
+    passphrase = read_passphrase(file, env_value, prompt=d_("Passphrase"))
+
+    try:
+        return unlock(settings, user, passphrase, sleep=_slow)
+    except WrongPassphrase:
+        fail(d_("Wrong user or passphrase. Nothing was changed."))
+
+
+def _slow(seconds: float) -> None:
+    if seconds:
+        err.print(d_("After earlier wrong passphrases, waiting {seconds:.1f} s...").format(seconds=seconds))
+        time.sleep(seconds)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    print_error(message)
+    raise typer.Exit(code)
+
+
+def print_error(message: str) -> None:
+    label = d_("Error")
+    err.print(f"[red]{label}:[/red] {message}", highlight=False, markup=True)
+
+
+# -- commands -------------------------------------------------------------------------------------------
