@@ -844,6 +844,8 @@ def phase_rows(
     title: str, intake: Phase, base: Phase, *, aims: bool, aim_ratio: float = AIM_RATIO
 ) -> list[tuple[str, str, str, str, str, str]]:
     ratio = intake.throughput / base.throughput if base.throughput else math.nan
+    base_cpu = base.per_request_ms(base.server_cpu)  # 0 for a tiny run: CPU time counts in 10 ms ticks
+    cpu_ratio = intake.per_request_ms(intake.server_cpu) / base_cpu if base_cpu else math.nan
     p99 = intake.pct(99)
     return [
         (
@@ -867,7 +869,7 @@ def phase_rows(
             f"{title}: server CPU per request (ms)",
             fmt(intake.per_request_ms(intake.server_cpu), 2),
             fmt(base.per_request_ms(base.server_cpu), 2),
-            f"{intake.per_request_ms(intake.server_cpu) / base.per_request_ms(base.server_cpu):.2f}x",
+            f"{cpu_ratio:.2f}x" if math.isfinite(cpu_ratio) else "-",
             "",
             "",
         ),
@@ -1161,7 +1163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gen_cpu = sum(p.gen_cpu for p in measured)
         print(
             f"note: the load generator runs on the same {os.cpu_count()} cores and used {gen_cpu:.1f}s of the "
-            f"{total_cpu:.1f}s CPU spent in the measured phases ({gen_cpu / total_cpu:.0%}); throughput is a "
+            f"{total_cpu:.1f}s CPU spent in the measured phases ({gen_cpu / max(total_cpu, 1e-9):.0%}); throughput is a "
             "figure for this machine, the ratio and the CPU per request travel better."
         )
         print(f"load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}")

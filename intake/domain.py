@@ -126,7 +126,7 @@ BOARD_LABELS: dict[BoardStatus, str] = {
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Cc except tab and newline
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
     """NFC, no control characters except newlines and tabs, no lone surrogates, trimmed."""
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
     return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
@@ -155,7 +155,7 @@ class Report(BaseModel):
     @field_validator("factory", "location", "description", "name", "phone", mode="before")
     @classmethod
     def _clean_text(cls, value: object) -> object:
-        return _clean(value) if isinstance(value, str) else value
+        return clean_text(value) if isinstance(value, str) else value
 
     @field_validator("categories")
     @classmethod
@@ -179,7 +179,7 @@ class FollowUp(BaseModel):
     @field_validator("text", mode="before")
     @classmethod
     def _clean_text(cls, value: object) -> object:
-        return _clean(value) if isinstance(value, str) else value
+        return clean_text(value) if isinstance(value, str) else value
 
 
 class Case(BaseModel):

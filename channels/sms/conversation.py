@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 import i18n
 from channels.sms import texts
 from channels.sms.detect import detect_locale
-from intake.domain import Category, Consent, ReceiptCode
+from intake.domain import Category, Consent, ReceiptCode, clean_text
 from intake.receipts import parse_receipt
 
 LONG_FIRST_MESSAGE = 100
@@ -89,7 +90,8 @@ def _t(locale: str, msgid: str, **params: str) -> str:
     return text.format(**params) if params else text
 
 
-def keyword_words(name: str) -> set[str]:
+@cache
+def keyword_words(name: str) -> frozenset[str]:
     """Every spelling of a keyword in every shipped locale (English always included)."""
     words: set[str] = set()
     for loc in i18n.available_locales():
@@ -97,7 +99,7 @@ def keyword_words(name: str) -> set[str]:
             if w.strip():
                 words.add(_fold(w))
     words.update(_fold(w) for w in texts.KEYWORDS[name].split("|"))
-    return words
+    return frozenset(words)
 
 
 def _fold(text: str) -> str:
@@ -300,7 +302,4 @@ def _clean(text: str) -> str:
     """Lone surrogates and control characters out; NFC; trimmed. Never raises."""
     if not isinstance(text, str):
         return ""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
-    return text.strip()[:5000]
+    return clean_text(text)[:5000]

@@ -64,6 +64,7 @@ class SmsDesk:
         self._hits: dict[bytes, deque[float]] = {}
         self._lock = threading.Lock()
         self._last_sweep = float("-inf")
+        self._last_prune = float("-inf")
         self._stripes = [threading.Lock() for _ in range(64)]
 
     def conversation_lock(self, reporter: bytes) -> threading.Lock:
@@ -91,7 +92,8 @@ class SmsDesk:
             if len(hits) >= FLOOD_LIMIT:
                 return True
             hits.append(now)
-            if len(self._hits) > 10000:
+            if len(self._hits) > 10000 and now - self._last_prune > 60:
+                self._last_prune = now  # at most once a minute, however many numbers are active
                 self._hits = {k: v for k, v in self._hits.items() if v and now - v[-1] <= FLOOD_WINDOW}
             return False
 

@@ -217,3 +217,30 @@ def test_hangup_before_recording(call_client: TestClient, voice_node: Node) -> N
 
 def test_spoken_digits() -> None:
     assert spoken_digits("1234567890123456") == "1 2 3 4, 5 6 7 8, 9 0 1 2, 3 4 5 6"
+
+
+def test_recorded_prompts_are_played_and_served(call_client: TestClient, voice_node: Node) -> None:
+    folder = voice_node.home / "voice-prompts" / "zh_Hans"
+    folder.mkdir(parents=True)
+    (folder / "consent.mp3").write_bytes(MP3)
+    zh_digit = str(i18n.available_locales().index("zh_Hans") + 1)
+    _, menu = post(call_client, "/twilio/voice")
+    _, consent = post(call_client, follow(menu), Digits=zh_digit)
+    plays = [e.text for e in consent.iter("Play")]
+    assert plays == ["https://intake.example.org/twilio/voice/prompts/zh_Hans/consent.mp3"]
+    assert i18n.translations("zh_Hans").gettext(texts.PROMPTS["consent"]) not in said(consent)
+    served = call_client.get("/twilio/voice/prompts/zh_Hans/consent.mp3")
+    assert served.status_code == 200 and served.content == MP3
+    assert call_client.get("/twilio/voice/prompts/zh_Hans/..%2Fkeyring.mp3").status_code == 404
+    assert call_client.get("/twilio/voice/prompts/xx/consent.mp3").status_code == 404
+
+
+def test_a_language_twilio_cannot_speak_is_left_out(voice_node: Node, monkeypatch) -> None:
+    from channels.voice import voices
+
+    monkeypatch.setitem(voices.SAY_VOICES, "zh_Hans", None)  # type: ignore[arg-type]
+    monkeypatch.delitem(voices.SAY_VOICES, "zh_Hans")
+    assert [v.locale for v in voices.voices(voice_node.home)] == ["en"]
+    (voice_node.home / "voice-prompts" / "zh_Hans").mkdir(parents=True)
+    (voice_node.home / "voice-prompts" / "zh_Hans" / "welcome.mp3").write_bytes(MP3)
+    assert [v.locale for v in voices.voices(voice_node.home)] == ["en", "zh_Hans"]
