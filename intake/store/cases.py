@@ -84,6 +84,58 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX recordings_by_case ON recordings(case_id)",
     ],
+    # 4: case work (desk): who holds a case, an edit version, notes, replies to the worker, the
+    # hash-chained audit log, and full-text search (trigram: works for Chinese too)
+    [
+        "ALTER TABLE cases ADD COLUMN assignee TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE cases ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''",
+        """CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            text TEXT NOT NULL
+        )""",
+        """CREATE TABLE replies (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            text TEXT NOT NULL,
+            sms INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            action TEXT NOT NULL,
+            case_id INTEGER,
+            detail TEXT NOT NULL DEFAULT '{}',
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL
+        )""",
+        "CREATE INDEX audit_by_case ON audit(case_id, id)",
+        """CREATE VIRTUAL TABLE cases_fts USING fts5(
+            factory, location, description, content='cases', content_rowid='id', tokenize='trigram'
+        )""",
+        """CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
+            INSERT INTO cases_fts(rowid, factory, location, description)
+            VALUES (new.id, new.factory, new.location, new.description);
+        END""",
+        """CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
+            INSERT INTO cases_fts(cases_fts, rowid, factory, location, description)
+            VALUES ('delete', old.id, old.factory, old.location, old.description);
+        END""",
+        """CREATE TRIGGER cases_fts_update AFTER UPDATE OF factory, location, description ON cases BEGIN
+            INSERT INTO cases_fts(cases_fts, rowid, factory, location, description)
+            VALUES ('delete', old.id, old.factory, old.location, old.description);
+            INSERT INTO cases_fts(rowid, factory, location, description)
+            VALUES (new.id, new.factory, new.location, new.description);
+        END""",
+        "INSERT INTO cases_fts(cases_fts) VALUES ('rebuild')",
+        "CREATE INDEX cases_by_assignee ON cases(assignee)",
+    ],
 ]
 
 
