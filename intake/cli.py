@@ -341,6 +341,33 @@ def passphrase_change(
 
 
 @app.command()
+def desk(
+    host: Annotated[
+        str, typer.Option("--host", help=d_("Address to listen on (loopback unless you mean it)."))
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help=d_("Port to listen on."))] = 8001,
+) -> None:
+    """Run the caseworkers' desk in the browser (unlock with your passphrase there)."""
+    import uvicorn
+
+    from intake.desk import create_desk_app
+    from intake.logs import setup_logging, uvicorn_log_config
+
+    settings = _state.settings()
+    setup_logging(settings.log_level)
+    load_keyring(settings)  # fail here, in one line, if there is no node
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        err.print(
+            d_("Warning: the desk listens on {host}; anyone who can reach it can try passphrases.").format(host=host)
+        )
+    console.print(d_("Desk on http://{host}:{port}").format(host=host, port=port))
+    uvicorn.run(
+        create_desk_app(settings), host=host, port=port, access_log=False, server_header=False,
+        log_config=uvicorn_log_config(),
+    )  # fmt: skip
+
+
+@app.command()
 def demo(
     port: Annotated[int, typer.Option("--port", help=d_("Port for the demo intake."))] = 8000,
     once: Annotated[bool, typer.Option("--once", help=d_("Seed, drain, print and exit instead of serving."))] = False,

@@ -199,6 +199,9 @@ class Case(BaseModel):
     consent: Consent
     contact_ok: bool
     has_contact: bool
+    severity: str = "normal"
+    assignee: str = ""
+    version: int = 1
     followups: list[FollowUpView] = Field(default_factory=list)
     recordings: list[RecordingView] = Field(default_factory=list)
 

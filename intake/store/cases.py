@@ -296,7 +296,7 @@ class CasesStore:
     # -- reading ------------------------------------------------------------------------------------
     _COLUMNS = (
         "id, created_at, channel, locale, status, factory, location, categories, description, consent, "
-        "contact_ok, contact IS NOT NULL"
+        "contact_ok, contact IS NOT NULL, severity, assignee, version"
     )
 
     def list_cases(self, limit: int | None = None) -> list[Case]:
@@ -365,5 +365,8 @@ class CasesStore:
             consent=Consent(row[9]),
             contact_ok=bool(row[10]),
             has_contact=bool(row[11]),
+            severity=row[12],
+            assignee=row[13],
+            version=row[14],
             followups=followups,
         )

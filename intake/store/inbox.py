@@ -328,6 +328,18 @@ class Inbox:
         with self._write() as conn:
             conn.execute("DELETE FROM seen_messages WHERE created_at < ?", (before,))
 
+    def queue(self, provider: str, recipient: bytes, body: bytes) -> None:
+        """Queue one outgoing SMS (recipient and body already encrypted with the intake key)."""
+        now = int(time.time())
+
+        def write(conn: Connection) -> None:
+            conn.execute(
+                "INSERT INTO outbox (provider, recipient, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
+                (provider, recipient, body, now, now),
+            )
+
+        self._grouped(write)
+
     def outbox_due(self, provider: str, now: int, limit: int = 50) -> list[tuple[int, bytes, bytes, int]]:
         with self._lock:
             rows = self._conn.execute(

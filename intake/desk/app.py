@@ -1,0 +1,361 @@
+"""``create_desk_app(settings)``: unlock, case list and search, case page, workflow, notes, replies.
+
+Forms carry a per-session CSRF token; the session cookie is HttpOnly, SameSite=Strict and lives
+only in this process's memory. Every page is served with the same strict headers as the worker
+surface, and loads nothing from any other origin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+import i18n
+from crypto import Role, WrongPassphrase
+from i18n import d_
+from intake.desk.sessions import Session, Sessions
+from intake.domain import BOARD_LABELS, CATEGORY_LABELS, CaseStatus, Category, Channel
+from intake.errors import IntakeError, InvalidInput, NodeError
+from intake.node import load_keyring, open_cases, open_inbox, unlock
+from intake.services import drain
+from intake.settings import Settings
+from intake.store.cases import CaseNotFound
+from intake.store.casework import SEVERITIES, TRANSITIONS, CaseWork, Filters
+
+log = logging.getLogger("intake.desk")
+HERE = Path(__file__).parent
+COOKIE = "desk"
+DRAIN_EVERY = 60.0
+CSP = "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class _Login(Exception):
+    pass
+
+
+class Forbidden(IntakeError):
+    status = 403
+    code = "forbidden"
+
+
+def create_desk_app(settings: Settings) -> FastAPI:
+    sessions = Sessions()
+    state: dict[str, float] = {"last_drain": 0.0}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def sweeper() -> None:
+            while True:
+                await asyncio.sleep(30)
+                if sessions.sweep():
+                    log.info("idle desk session locked")
+
+        task = asyncio.create_task(sweeper())
+        yield
+        task.cancel()
+        sessions.close_all()
+
+    app = FastAPI(title="Grievance desk", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.sessions = sessions
+    app.state.settings = settings
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    def page(template: str, status: int = 200, session: Session | None = None, **ctx: Any) -> HTMLResponse:
+        html = env.get_template(template).render(
+            _=d_, session=session, csrf=session.csrf if session else "", lang=i18n.html_lang(i18n.cli_locale()), **ctx
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def current(request: Request, role: Role = Role.CASEWORKER) -> Session:
+        session = sessions.get(request.cookies.get(COOKIE))
+        if session is None:
+            raise _Login()
+        if role is Role.COORDINATOR and session.keys.role is not Role.COORDINATOR:
+            raise Forbidden("coordinator only")
+        if role is Role.CASEWORKER and session.keys.role is Role.VIEWER:
+            raise Forbidden("caseworkers only")
+        return session
+
+    async def form_of(request: Request, session: Session) -> Any:
+        form = await request.form(max_files=0, max_fields=64)
+        if not hmac.compare_digest(str(form.get("csrf") or ""), session.csrf):
+            raise Forbidden("csrf")
+        return form
+
+    @app.exception_handler(_Login)
+    async def to_login(request: Request, exc: Exception) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(IntakeError)
+    async def error(request: Request, exc: IntakeError) -> Response:
+        message = d_("This page is only for other roles.") if isinstance(exc, Forbidden) else d_("That did not work.")
+        if isinstance(exc, CaseNotFound):
+            message = d_("There is no such case.")
+        return page(
+            "message.html", status=exc.status, message=message, session=sessions.get(request.cookies.get(COOKIE))
+        )
+
+    async def drain_now(session: Session) -> int:
+        def run() -> int:
+            inbox = open_inbox(settings)
+            try:
+                return drain(inbox, session.store, session.keys).cases
+            finally:
+                inbox.close()
+
+        state["last_drain"] = time.monotonic()
+        try:
+            return await run_in_threadpool(run)
+        except IntakeError:
+            log.warning("drain failed; the inbox is left as it was")
+            return 0
+
+    # -- unlock and lock ------------------------------------------------------------------------------
+    @app.get("/")
+    def root() -> Response:
+        return RedirectResponse("/cases", status_code=303)
+
+    @app.get("/login")
+    def login_form() -> HTMLResponse:
+        users = list(load_keyring(settings).users)
+        return page("login.html", users=users)
+
+    @app.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form(max_files=0, max_fields=8)
+        user = str(form.get("user") or "")
+        passphrase = str(form.get("passphrase") or "")
+        users = list(load_keyring(settings).users)
+        try:
+            keys = await run_in_threadpool(unlock, settings, user or None, passphrase)
+        except WrongPassphrase:
+            return page(
+                "login.html", status=401, users=users, error=d_("Wrong user or passphrase. Nothing was changed.")
+            )
+        except NodeError:
+            return page("login.html", status=500, users=users, error=d_("The node's keyring cannot be read."))
+        store = await run_in_threadpool(open_cases, settings, keys)
+        token = sessions.create(keys, store)
+        session = sessions.get(token)
+        assert session is not None  # noqa: S101 - just created
+        if keys.role is not Role.VIEWER:
+            await drain_now(session)
+        response = RedirectResponse("/cases", status_code=303)
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+        log.info("desk unlocked role=%s", keys.role.value)
+        return response
+
+    @app.post("/lock")
+    async def lock(request: Request) -> Response:
+        session = sessions.get(request.cookies.get(COOKIE))
+        if session is not None:
+            await form_of(request, session)
+        sessions.drop(request.cookies.get(COOKIE))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    # -- cases ----------------------------------------------------------------------------------------
+    @app.get("/cases")
+    async def cases(request: Request) -> HTMLResponse:
+        session = current(request)
+        if time.monotonic() - state["last_drain"] > DRAIN_EVERY:
+            await drain_now(session)
+        q = request.query_params
+        filters = Filters(
+            status=q.get("status", ""), category=q.get("category", ""), channel=q.get("channel", ""),
+            locale=q.get("locale", ""), severity=q.get("severity", ""), q=q.get("q", "")[:200],
+        )  # fmt: skip
+        found = await run_in_threadpool(CaseWork(session.store, session.keys).find, filters)
+        return page(
+            "cases.html", session=session, cases=found, f=filters, statuses=list(CaseStatus),
+            categories=[(c.value, t_worker(c)) for c in Category], channels=list(Channel),
+            severities=SEVERITIES, locales=i18n.available_locales(),
+        )  # fmt: skip
+
+    @app.get("/cases/{case_id}")
+    async def case_page(request: Request, case_id: int) -> HTMLResponse:
+        session = current(request)
+        return await _case_page(session, case_id)
+
+    async def _case_page(session: Session, case_id: int, status: int = 200, **extra: Any) -> HTMLResponse:
+        work = CaseWork(session.store, session.keys)
+        case, entries = await run_in_threadpool(work.open_case, case_id)
+        contact = await run_in_threadpool(work.contact, case_id)
+        return page(
+            "case.html", status=status, session=session, case=case, entries=entries,
+            moves=sorted(TRANSITIONS[case.status], key=lambda s: list(CaseStatus).index(s)),
+            severities=SEVERITIES, categories=[(c.value, t_worker(c)) for c in Category],
+            can_sms=bool(contact and contact[0] and sms_provider(settings)), **extra,
+        )  # fmt: skip
+
+    @app.post("/cases/{case_id}/update")
+    async def update(request: Request, case_id: int) -> HTMLResponse:
+        session = current(request)
+        form = await form_of(request, session)
+        work = CaseWork(session.store, session.keys)
+        try:
+            version = int(str(form.get("version") or "0"))
+        except ValueError:
+            version = 0
+        try:
+            change = await run_in_threadpool(
+                lambda: work.update(
+                    case_id,
+                    seen_version=version,
+                    status=str(form.get("status")) if form.get("status") else None,
+                    severity=str(form.get("severity")) if form.get("severity") else None,
+                    assignee=str(form.get("assignee")) if form.get("assignee") is not None else None,
+                    categories=[str(c) for c in form.getlist("categories")] if form.get("categories_present") else None,
+                )
+            )
+        except InvalidInput:
+            return await _case_page(session, case_id, status=400, error=d_("That change is not allowed."))
+        if change.board is not None:
+            await run_in_threadpool(_set_board, settings, *change.board)
+        notice = (
+            d_(
+                "Someone changed this case after you opened it. Your change was saved; the earlier values are in the audit log."
+            )
+            if change.conflict
+            else d_("Saved.")
+        )
+        return await _case_page(session, case_id, notice=notice)
+
+    @app.post("/cases/{case_id}/note")
+    async def note(request: Request, case_id: int) -> HTMLResponse:
+        session = current(request)
+        form = await form_of(request, session)
+        try:
+            await run_in_threadpool(
+                CaseWork(session.store, session.keys).add_note, case_id, str(form.get("text") or "")
+            )
+        except InvalidInput:
+            return await _case_page(
+                session, case_id, status=400, error=d_("A note needs some text."), note_text=str(form.get("text") or "")
+            )
+        return await _case_page(session, case_id, notice=d_("Note added."))
+
+    @app.post("/cases/{case_id}/reply")
+    async def reply(request: Request, case_id: int) -> HTMLResponse:
+        session = current(request)
+        form = await form_of(request, session)
+        text = str(form.get("text") or "")
+        want_sms = form.get("sms") == "1"
+        work = CaseWork(session.store, session.keys)
+        try:
+            receipt_hash = await run_in_threadpool(work.add_reply, case_id, text, sms=want_sms)
+        except InvalidInput:
+            return await _case_page(
+                session,
+                case_id,
+                status=400,
+                error=d_("A reply needs some text (at most 2000 characters)."),
+                reply_text=text,
+            )
+        if receipt_hash is not None:
+            await run_in_threadpool(_post_board, settings, receipt_hash, text.strip())
+        sent_sms = False
+        if want_sms:
+            contact = await run_in_threadpool(work.contact, case_id)
+            provider = sms_provider(settings)
+            if contact and contact[0] and provider:
+                await run_in_threadpool(_queue_sms, settings, provider, contact[0], text.strip())
+                sent_sms = True
+        notice = (
+            d_("Reply posted on the status board and queued as SMS.")
+            if sent_sms
+            else d_("Reply posted on the status board.")
+        )
+        return await _case_page(session, case_id, notice=notice)
+
+    @app.get("/cases/{case_id}/audio/{n}")
+    async def audio(request: Request, case_id: int, n: int) -> Response:
+        session = current(request)
+        found = await run_in_threadpool(session.store.recording_audio, case_id)
+        if not 0 <= n < len(found):
+            raise CaseNotFound("no recording")
+        _sid, content_type, data = found[n]
+        # Decrypted in memory and streamed to the local browser only; never a file.
+        return Response(data, media_type=content_type or "application/octet-stream")
+
+    return app
+
+
+def t_worker(category: Category) -> str:
+    return i18n.translations(i18n.cli_locale()).gettext(CATEGORY_LABELS[category])
+
+
+def sms_provider(settings: Settings) -> str | None:
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_number:
+        return "twilio"
+    if settings.smssync_secret:
+        return "smssync"
+    return None
+
+
+def _set_board(settings: Settings, receipt_hash: Any, status: Any) -> None:
+    inbox = open_inbox(settings)
+    try:
+        inbox.set_status(receipt_hash, status)
+    finally:
+        inbox.close()
+
+
+def _post_board(settings: Settings, receipt_hash: Any, text: str) -> None:
+    inbox = open_inbox(settings)
+    try:
+        inbox.post_message(receipt_hash, text)
+    finally:
+        inbox.close()
+
+
+def _queue_sms(settings: Settings, provider: str, phone: str, text: str) -> None:
+    from channels.sms.service import SmsDesk
+    from intake.services import IntakeService
+
+    service = IntakeService.open(settings)
+    try:
+        recipient, body = SmsDesk(service).seal_recipient(phone, text)
+        service.inbox.queue(provider, recipient, body)
+    finally:
+        service.close()
+
+
+__all__ = ["BOARD_LABELS", "create_desk_app"]

@@ -1,0 +1,308 @@
+"""Case work on cases.db: finding cases, moving them through the workflow, notes and replies.
+
+Every view and change is written to the hash-chained audit log in the same transaction
+(:mod:`intake.audit`). Audit entries name fields and codes, never a worker's words or number.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from crypto import NodeKeys
+from crypto.errors import CannotOpen
+from crypto.fields import decrypt_field
+from intake import audit
+from intake.domain import BoardStatus, Case, CaseStatus, Category, Channel, ReceiptHash
+from intake.errors import InvalidInput
+from intake.store.cases import CaseNotFound, CasesStore
+
+# Allowed moves (UNGP 31: predictable). A closed case can be reopened to "triaged".
+TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    CaseStatus.NEW: frozenset({CaseStatus.TRIAGED, CaseStatus.CLOSED_UNRESOLVED, CaseStatus.WITHDRAWN}),
+    CaseStatus.TRIAGED: frozenset({CaseStatus.INVESTIGATING, CaseStatus.CLOSED_UNRESOLVED, CaseStatus.WITHDRAWN}),
+    CaseStatus.INVESTIGATING: frozenset(
+        {CaseStatus.REMEDY, CaseStatus.RESOLVED, CaseStatus.CLOSED_UNRESOLVED, CaseStatus.WITHDRAWN}
+    ),
+    CaseStatus.REMEDY: frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED_UNRESOLVED, CaseStatus.WITHDRAWN}),
+    CaseStatus.RESOLVED: frozenset({CaseStatus.TRIAGED}),
+    CaseStatus.CLOSED_UNRESOLVED: frozenset({CaseStatus.TRIAGED}),
+    CaseStatus.WITHDRAWN: frozenset({CaseStatus.TRIAGED}),
+}
+CLOSED = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED_UNRESOLVED, CaseStatus.WITHDRAWN})
+BOARD: dict[CaseStatus, BoardStatus] = {
+    CaseStatus.NEW: BoardStatus.RECEIVED,
+    CaseStatus.TRIAGED: BoardStatus.IN_REVIEW,
+    CaseStatus.INVESTIGATING: BoardStatus.IN_PROGRESS,
+    CaseStatus.REMEDY: BoardStatus.IN_PROGRESS,
+    CaseStatus.RESOLVED: BoardStatus.CLOSED,
+    CaseStatus.CLOSED_UNRESOLVED: BoardStatus.CLOSED,
+    CaseStatus.WITHDRAWN: BoardStatus.CLOSED,
+}
+SEVERITIES = ("urgent", "high", "normal", "low")
+# The same columns as CasesStore._COLUMNS, qualified for joins.
+_COLUMNS = ", ".join(
+    "c." + col
+    for col in (
+        "id", "created_at", "channel", "locale", "status", "factory", "location", "categories", "description",
+        "consent", "contact_ok", "contact IS NOT NULL", "severity", "assignee", "version",
+    )
+)  # fmt: skip
+MAX_NOTE = 20_000
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = ""
+    category: str = ""
+    channel: str = ""
+    locale: str = ""
+    severity: str = ""
+    q: str = ""
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A note or a reply, for the case page."""
+
+    kind: str  # "note" or "reply"
+    at: datetime
+    user: str
+    text: str
+    sms: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    case: Case
+    conflict: bool  # someone else changed the case since this form was loaded (their change was kept in history)
+    board: tuple[ReceiptHash, BoardStatus] | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class CaseWork:
+    def __init__(self, store: CasesStore, keys: NodeKeys) -> None:
+        self.store = store
+        self.keys = keys
+        self._audit_key = audit.audit_key(keys)
+
+    def _audit(self, conn: Any, action: str, case_id: int | None, detail: dict[str, Any]) -> None:
+        audit.record(conn, self._audit_key, user=self.keys.user, action=action, case_id=case_id, detail=detail)
+
+    # -- reading ------------------------------------------------------------------------------------
+    def find(self, f: Filters) -> list[Case]:
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("status", f.status),
+            ("channel", f.channel),
+            ("locale", f.locale),
+            ("severity", f.severity),
+        ):
+            if value:
+                where.append(f"c.{column} = ?")
+                params.append(value)
+        if f.category:
+            where.append("EXISTS (SELECT 1 FROM json_each(c.categories) WHERE value = ?)")
+            params.append(f.category)
+        join = ""
+        if f.q.strip():
+            q = f.q.strip()
+            if len(q) >= 3:  # the trigram index needs three characters
+                join = "JOIN cases_fts ON cases_fts.rowid = c.id"
+                where.append("cases_fts MATCH ?")
+                params.append('"' + q.replace('"', '""') + '"')
+            else:
+                where.append("(c.description LIKE ? OR c.factory LIKE ?)")
+                params += [f"%{q}%", f"%{q}%"]
+        cols = ", ".join(
+            f"c.{c.strip()}" for c in CasesStore._COLUMNS.split(", ") if not c.strip().startswith("contact IS")
+        )
+        sql = (
+            f"SELECT {cols.replace('c.contact_ok', 'c.contact_ok, c.contact IS NOT NULL')} FROM cases c {join} "  # noqa: S608
+            + (f"WHERE {' AND '.join(where)} " if where else "")
+            + "ORDER BY CASE c.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c.id DESC LIMIT ?"
+        )
+        params.append(max(1, min(f.limit, 1000)))
+        with self.store._lock:
+            rows = self.store._conn.execute(sql, params).fetchall()
+        return [CasesStore._case(r, []) for r in rows]
+
+    def open_case(self, case_id: int) -> tuple[Case, list[Entry]]:
+        """The case as a caseworker sees it; the view itself is audited."""
+        case = self.store.get_case(case_id)
+        with self.store._lock:
+            conn = self.store._conn
+            notes = conn.execute(
+                "SELECT at, user, text FROM notes WHERE case_id = ? ORDER BY id", (case_id,)
+            ).fetchall()
+            replies = conn.execute(
+                "SELECT at, user, text, sms FROM replies WHERE case_id = ? ORDER BY id", (case_id,)
+            ).fetchall()
+            self._tx(conn, lambda: self._audit(conn, "view", case_id, {}))
+        entries = [Entry("note", datetime.fromisoformat(a), u, t) for a, u, t in notes]
+        entries += [Entry("reply", datetime.fromisoformat(a), u, t, bool(s)) for a, u, t, s in replies]
+        return case, sorted(entries, key=lambda e: e.at)
+
+    # -- changing -----------------------------------------------------------------------------------
+    @staticmethod
+    def _tx(conn: Any, fn: Any) -> Any:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            out = fn()
+            conn.execute("COMMIT")
+            return out
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def update(
+        self,
+        case_id: int,
+        *,
+        seen_version: int,
+        status: str | None = None,
+        severity: str | None = None,
+        assignee: str | None = None,
+        categories: list[str] | None = None,
+        factory: str | None = None,
+    ) -> Change:
+        """Change fields of a case. Last write wins; a stale form is reported, never lost."""
+        current = self.store.get_case(case_id)
+        changes: dict[str, Any] = {}
+        if status is not None and status != current.status.value:
+            try:
+                new = CaseStatus(status)
+            except ValueError:
+                raise InvalidInput("bad status", fields={"status": "invalid"}) from None
+            if new not in TRANSITIONS[current.status]:
+                raise InvalidInput("status move not allowed", fields={"status": "invalid"})
+            changes["status"] = new.value
+        if severity is not None and severity != current.severity:
+            if severity not in SEVERITIES:
+                raise InvalidInput("bad severity", fields={"severity": "invalid"})
+            changes["severity"] = severity
+        if assignee is not None and assignee != current.assignee:
+            changes["assignee"] = assignee[:64]
+        if categories is not None:
+            try:
+                cats = [Category(c).value for c in dict.fromkeys(categories)]
+            except ValueError:
+                raise InvalidInput("bad category", fields={"categories": "invalid"}) from None
+            if cats != [c.value for c in current.categories]:
+                changes["categories"] = json.dumps(cats)
+        if factory is not None and factory.strip() != current.factory:
+            changes["factory"] = factory.strip()[:300]
+        conflict = seen_version != current.version
+        if not changes:
+            return Change(current, conflict)
+        closing = changes.get("status") in {s.value for s in CLOSED}
+
+        def write() -> None:
+            conn = self.store._conn
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            conn.execute(
+                f"UPDATE cases SET {sets}, version = version + 1, updated_at = ? WHERE id = ?",  # noqa: S608 - fixed names
+                (*changes.values(), _now(), case_id),
+            )
+            if closing:
+                # Closing shreds the worker's contact: nobody can text them from this case again.
+                conn.execute("UPDATE cases SET contact_key = NULL, contact = NULL WHERE id = ?", (case_id,))
+            detail = {k: v for k, v in changes.items() if k in ("status", "severity")}
+            detail["fields"] = sorted(changes)
+            detail["from_version"] = current.version
+            if conflict:
+                detail["stale_form_version"] = seen_version
+            if closing:
+                detail["contact_shredded"] = True
+            self._audit(conn, "update", case_id, detail)
+
+        with self.store._lock:
+            self._tx(self.store._conn, write)
+        case = self.store.get_case(case_id)
+        board = None
+        if "status" in changes:
+            receipt = self.store.receipt_hash(case_id)
+            if receipt is not None:
+                board = (receipt, BOARD[CaseStatus(changes["status"])])
+        return Change(case, conflict, board)
+
+    def add_note(self, case_id: int, text: str) -> None:
+        text = text.strip()
+        if not text or len(text) > MAX_NOTE:
+            raise InvalidInput("bad note", fields={"text": "missing" if not text else "too_long"})
+        self.store.get_case(case_id)
+
+        def write() -> None:
+            conn = self.store._conn
+            conn.execute(
+                "INSERT INTO notes (case_id, at, user, text) VALUES (?, ?, ?, ?)",
+                (case_id, _now(), self.keys.user, text),
+            )
+            self._audit(conn, "note", case_id, {})
+
+        with self.store._lock:
+            self._tx(self.store._conn, write)
+
+    def add_reply(self, case_id: int, text: str, *, sms: bool) -> ReceiptHash | None:
+        """Record a reply to the worker; returns the receipt hash for the status board (None: no board)."""
+        text = text.strip()
+        if not text or len(text) > 2000:
+            raise InvalidInput("bad reply", fields={"text": "missing" if not text else "too_long"})
+        self.store.get_case(case_id)
+
+        def write() -> None:
+            conn = self.store._conn
+            conn.execute(
+                "INSERT INTO replies (case_id, at, user, text, sms) VALUES (?, ?, ?, ?, ?)",
+                (case_id, _now(), self.keys.user, text, int(sms)),
+            )
+            self._audit(conn, "reply", case_id, {"sms": sms})
+
+        with self.store._lock:
+            self._tx(self.store._conn, write)
+        return self.store.receipt_hash(case_id)
+
+    def contact(self, case_id: int) -> tuple[str, str] | None:
+        """(phone, name) where the worker agreed to contact and the case is open; decrypted in memory."""
+        record = self.store.contact(case_id)
+        if record is None:
+            return None
+        with self.store._lock:
+            items = [
+                r[0]
+                for r in self.store._conn.execute("SELECT item_id FROM drained_items WHERE case_id = ?", (case_id,))
+            ]
+        for item_id in items:
+            ctx = str(item_id).encode()
+            try:
+                case_key = decrypt_field(self.keys.contact_key, record.wrapped_key, context=b"case-key:" + ctx)
+                doc = json.loads(decrypt_field(case_key, record.blob, context=ctx))
+                return str(doc.get("phone", "")), str(doc.get("name", ""))
+            except CannotOpen:
+                continue
+        return None
+
+
+def is_closed(case: Case) -> bool:
+    return case.status in CLOSED
+
+
+__all__ = [
+    "BOARD",
+    "CLOSED",
+    "TRANSITIONS",
+    "CaseNotFound",
+    "CaseWork",
+    "Change",
+    "Channel",
+    "Entry",
+    "Filters",
+    "is_closed",
+]
