@@ -31,6 +31,7 @@ from intake.cli_common import (
     read_passphrase,
     unlock_node,
 )
+from intake.cli_desk import register as register_desk
 from intake.errors import IntakeError
 from intake.node import init_node, load_keyring, open_cases, open_inbox, unlock
 from intake.settings import SettingsError
@@ -51,6 +52,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(passphrase_app, name="passphrase")
 app.add_typer(sms_app, name="sms")
 app.add_typer(voice_app, name="voice")
+register_desk(app)
 
 
 @app.callback()

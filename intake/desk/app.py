@@ -124,7 +124,9 @@ def create_desk_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(IntakeError)
     async def error(request: Request, exc: IntakeError) -> Response:
-        message = d_("This page is only for other roles.") if isinstance(exc, Forbidden) else d_("That did not work.")
+        # A refused form token is not a question of role (e.g. a page left open from before a new unlock).
+        by_role = isinstance(exc, Forbidden) and exc.detail != "csrf"
+        message = d_("This page is only for other roles.") if by_role else d_("That did not work.")
         if isinstance(exc, CaseNotFound):
             message = d_("There is no such case.")
         return page(
@@ -277,10 +279,13 @@ def create_desk_app(settings: Settings) -> FastAPI:
         session = current(request)
         form = await form_of(request, session)
         text = str(form.get("text") or "")
-        want_sms = form.get("sms") == "1"
         work = CaseWork(session.store, session.keys)
+        # Only a reply that really goes out by SMS is recorded as one (a contact can be gone by now).
+        contact = await run_in_threadpool(work.contact, case_id) if form.get("sms") == "1" else None
+        provider = sms_provider(settings)
+        phone = contact[0] if contact and provider else ""
         try:
-            receipt_hash = await run_in_threadpool(work.add_reply, case_id, text, sms=want_sms)
+            receipt_hash = await run_in_threadpool(work.add_reply, case_id, text, sms=bool(phone))
         except InvalidInput:
             return await _case_page(
                 session,
@@ -292,12 +297,9 @@ def create_desk_app(settings: Settings) -> FastAPI:
         if receipt_hash is not None:
             await run_in_threadpool(_post_board, settings, receipt_hash, text.strip())
         sent_sms = False
-        if want_sms:
-            contact = await run_in_threadpool(work.contact, case_id)
-            provider = sms_provider(settings)
-            if contact and contact[0] and provider:
-                await run_in_threadpool(_queue_sms, settings, provider, contact[0], text.strip())
-                sent_sms = True
+        if phone and provider:
+            await run_in_threadpool(_queue_sms, settings, provider, phone, text.strip())
+            sent_sms = True
         notice = (
             d_("Reply posted on the status board and queued as SMS.")
             if sent_sms

@@ -214,7 +214,17 @@ class CaseWork:
             if closing:
                 # Closing shreds the worker's contact: nobody can text them from this case again.
                 conn.execute("UPDATE cases SET contact_key = NULL, contact = NULL WHERE id = ?", (case_id,))
-            detail = {k: v for k, v in changes.items() if k in ("status", "severity")}
+            # Coded fields with their earlier values, so a stale form's overwrite loses nothing (codes only).
+            before = {
+                "status": current.status.value,
+                "severity": current.severity,
+                "categories": [c.value for c in current.categories],
+            }
+            detail: dict[str, Any] = {}
+            for k in ("status", "severity", "categories"):
+                if k in changes:
+                    detail[k] = json.loads(changes[k]) if k == "categories" else changes[k]
+                    detail["was_" + k] = before[k]
             detail["fields"] = sorted(changes)
             detail["from_version"] = current.version
             if conflict:

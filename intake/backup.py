@@ -1,0 +1,370 @@
+"""Backup and restore of a node: one file, openable on a new machine with a passphrase alone.
+
+Layout of a backup file::
+
+    intake-backup/1\\n                  magic
+    {"node_id": ..., ...}\\n           header: one JSON line (sizes of the next two parts)
+    keyring.json                      in clear: public keys and the passphrase-wrapped master
+    sealed payload                    crypto.seal_item(archive) to the node's X25519 key
+    MAC (32 bytes)                    HMAC-SHA256 under keys.key("intake/v1/backup") over all above
+    checksum (32 bytes)               SHA-256 over all above: damage shows without a passphrase
+
+The archive inside the sealed payload holds a manifest, a consistent copy of ``cases.db`` (still
+SQLCipher-encrypted with the node's cases key), ``intake.key``, and when present a copy of
+``inbox.db`` and ``settings.toml``. The copies are made with SQLite's online backup API into a
+temporary SQLCipher database in the node folder (0700), keyed like the original, so a running
+intake or desk may keep writing and no plaintext page ever touches the disk.
+
+Why the keyring is in clear: the sealed payload opens only with the node's X25519 private key,
+which is derived from the master, which is in the keyring wrapped under each user's passphrase.
+The keyring is what ``keyring.json`` already holds on disk (see docs/threat-model.md#operations):
+a backup is as strong as the weakest passphrase in it. The MAC (keyed from the master) makes any
+change to the file visible after unlocking; the sealed box alone could be re-made by anyone who
+knows the public key.
+
+Restoring (:func:`restore_backup`) checks the checksum, unlocks the keyring with a passphrase,
+checks the MAC, opens the payload, writes the files into a staging folder inside the new node
+folder, opens ``cases.db`` with the cases key and verifies the audit chain, and only then moves the
+files into place. On any failure nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import struct
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from crypto import CannotOpen, Keyring, KeyringError, NodeKeys, open_item, seal_item
+from crypto.files import write_private_file
+from intake import audit
+from intake.errors import IntakeError, StoreError
+from intake.node import IntakeKeys
+from intake.settings import Settings
+from intake.store import cases as cases_store
+from intake.store import inbox as inbox_store
+from intake.store.db import Migration, open_store
+
+MAGIC = b"intake-backup/1\n"
+ARCHIVE_MAGIC = b"intake-backup-archive/1\n"
+BACKUP_LABEL = "intake/v1/backup"
+TAG_BYTES = 32
+MAX_HEADER = 4096
+NODE_FILES = ("keyring.json", "intake.key", "cases.db", "inbox.db", "settings.toml")
+
+
+class BackupError(IntakeError):
+    code = "backup_error"
+
+
+class BackupDamaged(BackupError):
+    """Not a backup, truncated, damaged or altered: nothing was written."""
+
+    code = "backup_damaged"
+
+
+class RestoreRefused(BackupError):
+    """The target folder already holds a node."""
+
+    code = "restore_refused"
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    node_id: str
+    created_at: str
+    size: int
+    cases: int
+    audit: audit.VerifyResult
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    node_id: str
+    created_at: str
+    home: Path
+    cases: int
+    audit: audit.VerifyResult
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParsedBackup:
+    header: dict[str, Any]
+    keyring: bytes
+    sealed: bytes
+    body: bytes = field(repr=False)  # everything the MAC covers
+    mac: bytes = field(repr=False)
+
+
+# -- making a backup -------------------------------------------------------------------------------------
+def backup_key(keys: NodeKeys) -> bytes:
+    return keys.key(BACKUP_LABEL)
+
+
+@contextmanager
+def snapshot_db(path: Path, key: bytes, migrations: Sequence[Migration], work_dir: Path) -> Iterator[Path]:
+    """A consistent, still encrypted copy of the store at ``path``: a temporary file, gone afterwards.
+
+    The online backup API copies the store as of one read transaction (other connections may keep
+    writing) into a temporary SQLCipher file in ``work_dir`` (the node folder, 0700), keyed with the
+    same key; SQLCipher refuses to back up into an unencrypted target, so the copy is never in clear
+    on disk.
+    """
+    src = open_store(path, key, migrations)
+    fd, name = tempfile.mkstemp(prefix=".backup-", suffix=".db", dir=work_dir)  # 0600
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        try:
+            target = sqlcipher3.connect(str(tmp), isolation_level=None)
+            try:
+                target.execute("PRAGMA cipher_log_level = NONE")
+                target.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                target.execute("PRAGMA cipher_memory_security = ON")
+                target.execute("PRAGMA temp_store = MEMORY")
+                src.backup(target)
+            finally:
+                target.close()
+        except sqlcipher3.Error as exc:
+            raise StoreError(f"{path}: cannot copy for the backup ({exc})") from None
+        finally:
+            src.close()
+        yield tmp
+    finally:
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal", "-shm"))):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _pack(files: list[tuple[str, bytes]]) -> bytes:
+    parts = [ARCHIVE_MAGIC]
+    for name, data in files:
+        raw = name.encode("utf-8")
+        parts += [struct.pack(">H", len(raw)), raw, struct.pack(">Q", len(data)), data]
+    return b"".join(parts)
+
+
+def _unpack(archive: bytes) -> dict[str, bytes]:
+    if not archive.startswith(ARCHIVE_MAGIC):
+        raise BackupDamaged("the backup's content is not an intake archive")
+    view, pos, files = memoryview(archive), len(ARCHIVE_MAGIC), {}
+    try:
+        while pos < len(archive):
+            (name_len,) = struct.unpack_from(">H", archive, pos)
+            pos += 2
+            name = bytes(view[pos : pos + name_len]).decode("utf-8")
+            pos += name_len
+            (size,) = struct.unpack_from(">Q", archive, pos)
+            pos += 8
+            if pos + size > len(archive) or name in files:
+                raise ValueError
+            files[name] = bytes(view[pos : pos + size])
+            pos += size
+    except (struct.error, UnicodeDecodeError, ValueError):
+        raise BackupDamaged("the backup's content is malformed") from None
+    return files
+
+
+def make_backup(settings: Settings, keys: NodeKeys) -> tuple[bytes, BackupInfo]:
+    """The backup of the node at ``settings.home`` as bytes, and what it holds."""
+    home = settings.home
+    keyring = settings.keyring_path.read_bytes()
+    ring = Keyring.load(settings.keyring_path)
+    if ring.node_id != keys.node_id:
+        raise BackupError("the keyring does not belong to the unlocked node")
+    with snapshot_db(settings.cases_path, keys.cases_db_key, cases_store.MIGRATIONS, home) as copy:
+        count, chain = _count_and_verify(copy, keys)  # the copy opens with the cases key; its chain
+        cases_db = copy.read_bytes()
+    files: list[tuple[str, bytes]] = [("cases.db", cases_db), ("intake.key", settings.intake_key_path.read_bytes())]
+    if settings.inbox_path.is_file():
+        inbox_key = IntakeKeys.load(settings.intake_key_path).inbox_db.reveal()
+        with snapshot_db(settings.inbox_path, inbox_key, inbox_store.MIGRATIONS, home) as copy:
+            files.append(("inbox.db", copy.read_bytes()))
+    if settings.settings_path.is_file():
+        files.append(("settings.toml", settings.settings_path.read_bytes()))
+    created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    manifest = {
+        "node_id": keys.node_id,
+        "created_at": created,
+        "files": [n for n, _ in files],
+        "cases": count,
+        "audit": {"entries": chain.entries, "head": chain.head.hex()},
+    }
+    archive = _pack([("manifest.json", json.dumps(manifest).encode()), *files])
+    sealed = seal_item(archive, to=ring.public_key)
+    header = {"node_id": keys.node_id, "created_at": created, "keyring": len(keyring), "sealed": len(sealed)}
+    body = MAGIC + json.dumps(header, separators=(",", ":")).encode() + b"\n" + keyring + sealed
+    mac = hmac.new(backup_key(keys), body, hashlib.sha256).digest()
+    data = body + mac + hashlib.sha256(body + mac).digest()
+    names = tuple(["keyring.json", *(n for n, _ in files)])
+    return data, BackupInfo(keys.node_id, created, len(data), count, chain, names)
+
+
+def _count_and_verify(path: Path, keys: NodeKeys) -> tuple[int, audit.VerifyResult]:
+    store = cases_store.CasesStore(path, keys.cases_db_key)
+    try:
+        return store.count(), audit.AuditLog(store, keys).verify()
+    finally:
+        store.close()
+
+
+def check_destination(dest: Path) -> None:
+    """A backup may replace an older backup, never anything else (a typo must not eat cases.db)."""
+    if dest.exists() or dest.is_symlink():
+        ok = dest.is_file() and not dest.is_symlink()
+        if ok:
+            with dest.open("rb") as fh:
+                ok = fh.read(len(MAGIC)) == MAGIC
+        if not ok:
+            raise BackupError(f"{dest} exists and is not an intake backup; refusing to overwrite it")
+
+
+def write_backup(settings: Settings, keys: NodeKeys, dest: Path) -> BackupInfo:
+    """Write the backup to ``dest`` atomically, mode 0600. Replaces only an older backup."""
+    dest = Path(dest)
+    check_destination(dest)
+    data, info = make_backup(settings, keys)
+    write_private_file(dest, data)
+    return info
+
+
+# -- reading and restoring -----------------------------------------------------------------------------
+def parse_backup(data: bytes) -> ParsedBackup:
+    """Split a backup file into its parts; checks everything that needs no passphrase."""
+    if not data.startswith(MAGIC):
+        raise BackupDamaged("not an intake backup (wrong magic)")
+    if len(data) < len(MAGIC) + 2 * TAG_BYTES + 2:
+        raise BackupDamaged("the backup is truncated or damaged")
+    body_mac, checksum = data[:-TAG_BYTES], data[-TAG_BYTES:]
+    if not hmac.compare_digest(hashlib.sha256(body_mac).digest(), checksum):
+        raise BackupDamaged("the backup is truncated or damaged (checksum mismatch)")
+    body, mac = body_mac[:-TAG_BYTES], body_mac[-TAG_BYTES:]
+    end = body.find(b"\n", len(MAGIC), len(MAGIC) + MAX_HEADER)
+    if end < 0:
+        raise BackupDamaged("the backup's header is malformed")
+    try:
+        header = json.loads(body[len(MAGIC) : end])
+        n_ring, n_sealed = int(header["keyring"]), int(header["sealed"])
+        str(header["node_id"])
+    except (ValueError, KeyError, TypeError):
+        raise BackupDamaged("the backup's header is malformed") from None
+    start = end + 1
+    if not isinstance(header, dict) or n_ring <= 0 or n_sealed <= 0 or start + n_ring + n_sealed != len(body):
+        raise BackupDamaged("the backup's header does not match its size")
+    return ParsedBackup(header, body[start : start + n_ring], body[start + n_ring :], body, mac)
+
+
+def check_target(home: Path) -> None:
+    """Refuse a folder that holds (part of) a node already."""
+    found = [n for n in NODE_FILES if (home / n).exists()]
+    if found:
+        refused = RestoreRefused(f"{home} already holds a node ({', '.join(found)}); restore into a new folder")
+        refused.files = tuple(found)
+        raise refused
+
+
+def restore_backup(data: bytes, home: Path, *, user: str | None, passphrase: str) -> RestoreResult:
+    """Restore a backup into ``home`` (new or without a node). Raises before writing anything lasting.
+
+    ``crypto.WrongPassphrase`` for a wrong user or passphrase; :class:`BackupDamaged` for a file that
+    is not a backup, truncated, damaged or altered; :class:`RestoreRefused` when ``home`` holds a node.
+    A broken audit chain does not stop the restore (the data must not be held hostage by it): the
+    result says so and the caller reports it.
+    """
+    home = Path(home).expanduser()
+    parsed = parse_backup(data)
+    check_target(home)
+    created_home = not home.exists()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=home))
+    moved: list[Path] = []
+    try:
+        keyring_tmp = staging / "keyring.json"
+        write_private_file(keyring_tmp, parsed.keyring)
+        try:
+            ring = Keyring.load(keyring_tmp)
+        except KeyringError:
+            raise BackupDamaged("the backup's keyring is damaged") from None
+        if ring.node_id != parsed.header["node_id"]:
+            raise BackupDamaged("the backup was altered (node id)")
+        try:
+            keys = ring.unlock(user or ring.default_user(), passphrase)
+        except KeyringError:  # the public keys do not match the master (WrongPassphrase passes through)
+            raise BackupDamaged("the backup's keyring was altered") from None
+        expected = hmac.new(backup_key(keys), parsed.body, hashlib.sha256).digest()
+        if not hmac.compare_digest(expected, parsed.mac):
+            raise BackupDamaged("the backup was altered after it was made")
+        try:
+            files = _unpack(open_item(parsed.sealed, keys.identity))
+        except CannotOpen:
+            raise BackupDamaged("the backup's sealed content cannot be opened") from None
+        manifest = _manifest(files, keys.node_id)
+        for name in manifest["files"]:
+            write_private_file(staging / name, files[name])
+        try:
+            count, chain = _count_and_verify(staging / "cases.db", keys)
+            if "inbox.db" in files:
+                inbox_key = IntakeKeys.load(staging / "intake.key").inbox_db.reveal()
+                open_store(staging / "inbox.db", inbox_key, inbox_store.MIGRATIONS).close()
+        except IntakeError as exc:
+            raise BackupDamaged(f"a store in the backup does not open ({exc.detail or exc.code})") from None
+        os.chmod(home, 0o700)
+        # keyring.json last: until it is in place the folder does not count as a node
+        for name in [*manifest["files"], "keyring.json"]:
+            os.link(staging / name, home / name)  # never replaces a file that appeared meanwhile
+            moved.append(home / name)
+        _fsync_dir(home)
+    except BaseException:
+        for path in moved:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        shutil.rmtree(staging, ignore_errors=True)
+        if created_home:
+            with contextlib.suppress(OSError):
+                home.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    names = tuple(["keyring.json", *manifest["files"]])
+    return RestoreResult(keys.node_id, str(manifest["created_at"]), home, count, chain, names)
+
+
+def _manifest(files: dict[str, bytes], node_id: str) -> dict[str, Any]:
+    try:
+        manifest = json.loads(files["manifest.json"])
+        names = manifest["files"]
+        ok = (
+            manifest["node_id"] == node_id
+            and isinstance(names, list)
+            and "cases.db" in names
+            and "intake.key" in names
+            and all(n in NODE_FILES and n != "keyring.json" and n in files for n in names)
+            and len(set(names)) == len(names)
+        )
+    except (KeyError, ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise BackupDamaged("the backup's manifest is malformed")
+    return dict(manifest)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
