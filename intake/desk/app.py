@@ -173,6 +173,7 @@ def create_desk_app(settings: Settings) -> FastAPI:
         except NodeError:
             return page("login.html", status=500, users=users, error=d_("The node's keyring cannot be read."))
         store = await run_in_threadpool(open_cases, settings, keys)
+        sessions.drop(request.cookies.get(COOKIE))  # unlocking again forgets the earlier session at once
         token = sessions.create(keys, store)
         session = sessions.get(token)
         assert session is not None  # noqa: S101 - just created
@@ -314,6 +315,7 @@ def create_desk_app(settings: Settings) -> FastAPI:
         if not 0 <= n < len(found):
             raise CaseNotFound("no recording")
         _sid, content_type, data = found[n]
+        await run_in_threadpool(CaseWork(session.store, session.keys).listened, case_id)
         # Decrypted in memory and streamed to the local browser only; never a file.
         return Response(data, media_type=content_type or "application/octet-stream")
 

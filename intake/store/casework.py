@@ -82,6 +82,10 @@ class Change:
     board: tuple[ReceiptHash, BoardStatus] | None = None
 
 
+class _Raced(Exception):
+    pass
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -119,13 +123,11 @@ class CaseWork:
                 where.append("cases_fts MATCH ?")
                 params.append('"' + q.replace('"', '""') + '"')
             else:
-                where.append("(c.description LIKE ? OR c.factory LIKE ?)")
-                params += [f"%{q}%", f"%{q}%"]
-        cols = ", ".join(
-            f"c.{c.strip()}" for c in CasesStore._COLUMNS.split(", ") if not c.strip().startswith("contact IS")
-        )
+                where.append("(c.description LIKE ? ESCAPE '\\' OR c.factory LIKE ? ESCAPE '\\')")
+                like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                params += [like, like]
         sql = (
-            f"SELECT {cols.replace('c.contact_ok', 'c.contact_ok, c.contact IS NOT NULL')} FROM cases c {join} "  # noqa: S608
+            f"SELECT {_COLUMNS} FROM cases c {join} "  # noqa: S608 - fixed columns and clauses
             + (f"WHERE {' AND '.join(where)} " if where else "")
             + "ORDER BY CASE c.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c.id DESC LIMIT ?"
         )
@@ -207,10 +209,12 @@ class CaseWork:
         def write() -> None:
             conn = self.store._conn
             sets = ", ".join(f"{k} = ?" for k in changes)
-            conn.execute(
-                f"UPDATE cases SET {sets}, version = version + 1, updated_at = ? WHERE id = ?",  # noqa: S608 - fixed names
-                (*changes.values(), _now(), case_id),
+            cur = conn.execute(
+                f"UPDATE cases SET {sets}, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",  # noqa: S608 - fixed names
+                (*changes.values(), _now(), case_id, current.version),
             )
+            if cur.rowcount != 1:  # another desk wrote between our read and this transaction
+                raise _Raced()
             if closing:
                 # Closing shreds the worker's contact: nobody can text them from this case again.
                 conn.execute("UPDATE cases SET contact_key = NULL, contact = NULL WHERE id = ?", (case_id,))
@@ -229,12 +233,18 @@ class CaseWork:
             detail["from_version"] = current.version
             if conflict:
                 detail["stale_form_version"] = seen_version
-            if closing:
+            if closing and current.has_contact:
                 detail["contact_shredded"] = True
             self._audit(conn, "update", case_id, detail)
 
-        with self.store._lock:
-            self._tx(self.store._conn, write)
+        try:
+            with self.store._lock:
+                self._tx(self.store._conn, write)
+        except _Raced:  # validate again against what is stored now (a move legal then may not be now)
+            return self.update(
+                case_id, seen_version=seen_version, status=status, severity=severity, assignee=assignee,
+                categories=categories, factory=factory,
+            )  # fmt: skip
         case = self.store.get_case(case_id)
         board = None
         if "status" in changes:
@@ -242,6 +252,15 @@ class CaseWork:
             if receipt is not None:
                 board = (receipt, BOARD[CaseStatus(changes["status"])])
         return Change(case, conflict, board)
+
+    def listened(self, case_id: int) -> None:
+        """Playing a recording is a view of the case too: audited."""
+
+        def write() -> None:
+            self._audit(self.store._conn, "listen", case_id, {})
+
+        with self.store._lock:
+            self._tx(self.store._conn, write)
 
     def add_note(self, case_id: int, text: str) -> None:
         text = text.strip()

@@ -1,0 +1,208 @@
+"""Scenario 3 (Chen, caseworker) in Debian's Chromium: unlock -> triage -> reply -> close -> lock.
+
+The real desk app is served by uvicorn on loopback; a demo report waits in the inbox and drains in
+on unlock. Every request the browser makes must go to the desk itself (the office link is down:
+nothing may come from anywhere else), the session cookie must be HttpOnly and SameSite=Strict, no
+page may break its own CSP, and afterwards every step must be in a verified audit chain.
+Screenshots go to test-artifacts/desk-*.png for a person to look at.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from i18n import d_
+from intake.audit import AuditLog
+from intake.demo_data import SAMPLE_REPORTS
+from intake.domain import BoardStatus, CaseStatus, Consent
+from intake.node import open_cases
+from intake.services import IntakeService, read_status
+from tests.browser.test_web_form import Recorder
+from tests.conftest import Node, make_node
+from tests.desk import report
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# The press injury from the demo data: the report Chen's scenario puts first as urgent.
+DEMO = next(r for r in SAMPLE_REPORTS if "手指" in r["description"])
+REPLY = "我们收到了你的报告，正在要求工厂支付医药费。"
+
+
+@dataclass
+class LiveDesk:
+    node: Node
+    app: Any
+    base: str
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@pytest.fixture
+def live_desk(tmp_path: Path) -> Iterator[LiveDesk]:
+    from intake.demo import start_server
+    from intake.desk.app import create_desk_app
+
+    node = make_node(tmp_path / "node")
+    app = create_desk_app(node.settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))  # a free port, held from the start
+    port = sock.getsockname()[1]
+    server, thread = start_server(app, sock)
+    try:
+        yield LiveDesk(node, app, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def submit(page: Any, selector: str) -> None:
+    """Click a form's submit button and wait for the page the server answers with."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def text(page: Any, selector: str) -> str:
+    return (page.text_content(selector) or "").strip()
+
+
+def test_a_caseworker_takes_a_demo_report_from_new_to_resolved(
+    live_desk: LiveDesk, browser: Any, artifacts: Path
+) -> None:
+    node = live_desk.node
+    receipt = report(
+        node,
+        DEMO["description"],
+        locale=DEMO["locale"],
+        factory=DEMO["factory"],
+        location=DEMO["location"],
+        categories=DEMO["categories"],
+        consent=Consent(int(DEMO["consent"])),
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        seen = Recorder(page)
+        console: list[str] = []
+
+        def on_console(msg: Any) -> None:
+            # Chromium asks for /favicon.ico by itself (the desk has none): the desk's origin, not a page error.
+            if msg.type == "error" and msg.location.get("url") != live_desk.url("/favicon.ico"):
+                console.append(f"{msg.text} {msg.location}")
+
+        page.on("console", on_console)
+
+        # 1. Locked: any desk address shows the unlock page.
+        page.goto(live_desk.url("/cases"))
+        assert page.url == live_desk.url("/login")
+        assert text(page, "h1") == d_("Unlock the desk")
+        assert context.cookies() == []
+        page.screenshot(path=str(artifacts / "desk-01-unlock.png"), full_page=True)
+
+        # 2. Unlock; the weekend's report drains in.
+        page.select_option("#user", node.user)
+        page.fill("#passphrase", node.passphrase)
+        submit(page, 'form.login button[type="submit"]')
+        assert page.url == live_desk.url("/cases")
+        [cookie] = context.cookies()
+        assert cookie["name"] == "desk"
+        assert cookie["httpOnly"] is True
+        assert cookie["sameSite"] == "Strict"
+        assert cookie["domain"] == "127.0.0.1" and cookie["expires"] == -1, "a session cookie for the desk only"
+        assert page.evaluate("() => document.cookie") == "", "no script can read the session cookie"
+        rows = page.locator("table.cases tbody tr")
+        assert rows.count() == 1
+        assert DEMO["description"][:20] in (rows.first.text_content() or "")
+        page.screenshot(path=str(artifacts / "desk-02-cases.png"), full_page=True)
+
+        # 3. Open the case: the worker's own words, in Chinese.
+        submit(page, "table.cases tbody tr td:first-child a")
+        case_path = page.url.removeprefix(live_desk.base)
+        case_id = int(case_path.rsplit("/", 1)[1])
+        assert text(page, "blockquote.words") == DEMO["description"]
+        assert page.get_attribute("blockquote.words", "lang") == "zh-Hans"
+        assert text(page, "h1 .status") == "new"
+
+        # 4. Triage: urgent (an injury), status triaged.
+        page.select_option('form.triage select[name="status"]', "triaged")
+        page.select_option('form.triage select[name="severity"]', "urgent")
+        submit(page, 'form.triage button[type="submit"]')
+        assert text(page, "p.notice") == d_("Saved.")
+        assert text(page, "h1 .status") == "triaged"
+        page.screenshot(path=str(artifacts / "desk-03-triaged.png"), full_page=True)
+
+        # 5. A reply for the worker's status board.
+        page.fill("#reply", REPLY)
+        submit(page, f'form[action="{case_path}/reply"] button[type="submit"]')
+        assert text(page, "p.notice") == d_("Reply posted on the status board.")
+        assert text(page, ".entries li.reply p") == REPLY
+
+        # 6. Investigating, then resolved.
+        for status in ("investigating", "resolved"):
+            page.select_option('form.triage select[name="status"]', status)
+            submit(page, 'form.triage button[type="submit"]')
+            assert text(page, "p.notice") == d_("Saved.")
+            assert text(page, "h1 .status") == status
+        page.screenshot(path=str(artifacts / "desk-04-resolved.png"), full_page=True)
+
+        # The list shows it as resolved and urgent.
+        page.goto(live_desk.url("/cases"))
+        assert page.locator("table.cases tbody tr.sev-urgent").count() == 1
+        assert text(page, "table.cases tbody tr td:nth-child(3)") == "resolved"
+
+        # 7. Lock: back to the unlock page; the cookie is gone and the case is out of reach.
+        submit(page, 'form[action="/lock"] button[type="submit"]')
+        assert page.url == live_desk.url("/login")
+        assert text(page, "h1") == d_("Unlock the desk")
+        assert context.cookies() == []
+        page.screenshot(path=str(artifacts / "desk-05-locked.png"), full_page=True)
+        page.goto(live_desk.url(case_path))
+        assert page.url == live_desk.url("/login")
+        assert DEMO["description"][:10] not in page.content()
+
+        seen.assert_only(live_desk.base)
+        assert any(u.endswith("/static/desk.css") for u in seen.urls), "the desk's own stylesheet was not loaded"
+        assert console == [], f"the browser reported errors (a CSP violation?): {console}"
+    finally:
+        context.close()
+
+    # The worker's status board: closed, with the reply.
+    service = IntakeService.open(node.settings)
+    try:
+        status = read_status(service, receipt)
+    finally:
+        service.close()
+    assert status.status is BoardStatus.CLOSED
+    assert [m for _t, m in status.messages] == [REPLY]
+
+    # Every step is in a verified audit chain.
+    store = open_cases(node.settings, node.keys)
+    try:
+        assert store.get_case(case_id).status is CaseStatus.RESOLVED
+        assert store.get_case(case_id).severity == "urgent"
+        log = AuditLog(store, node.keys)
+        result = log.verify()
+        entries = list(reversed(log.entries()))
+    finally:
+        store.close()
+    assert result.ok, result.reason
+    assert result.entries == len(entries) > 0
+    assert all(e.case_id == case_id and e.user == node.user for e in entries)
+    changes = [(e.action, e.detail.get("status"), e.detail.get("severity")) for e in entries if e.action != "view"]
+    assert changes == [
+        ("update", "triaged", "urgent"),
+        ("reply", None, None),
+        ("update", "investigating", None),
+        ("update", "resolved", None),
+    ]
+    assert [e.action for e in entries].count("view") >= 5, "every page of the case was a view"
+    closing = [e for e in entries if e.detail.get("status") == "resolved"]
+    # The demo report gave no contact, so closing shredded nothing and says so by omission.
+    assert len(closing) == 1 and "contact_shredded" not in closing[0].detail
