@@ -30,6 +30,7 @@ from intake.cli_common import (
     print_error,
     read_passphrase,
     unlock_node,
+    unlocked_cases,
 )
 from intake.cli_desk import register as register_desk
 from intake.errors import IntakeError
@@ -164,13 +165,8 @@ def cases_list(
     passphrase: PassEnvOpt = None,
 ) -> None:
     """List cases, newest first."""
-    settings = _state.settings()
-    keys = unlock_node(settings, user, passphrase_file, passphrase)
-    store = open_cases(settings, keys)
-    try:
+    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, _keys, store):
         rows = store.list_cases(limit)
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps([c.model_dump(mode="json") for c in rows], ensure_ascii=False, indent=1))
         return
@@ -201,15 +197,11 @@ def cases_show(
     passphrase: PassEnvOpt = None,
 ) -> None:
     """Show one case with the worker's own words and follow-ups."""
-    settings = _state.settings()
-    keys = unlock_node(settings, user, passphrase_file, passphrase)
-    store = open_cases(settings, keys)
-    try:
-        case = store.get_case(case_id)
-    except IntakeError:
-        fail(d_("There is no case {id}.").format(id=case_id))
-    finally:
-        store.close()
+    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, _keys, store):
+        try:
+            case = store.get_case(case_id)
+        except IntakeError:
+            fail(d_("There is no case {id}.").format(id=case_id))
     if as_json:
         typer.echo(json.dumps(case.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from i18n import d_
-from intake.cli_common import PassEnvOpt, PassFileOpt, UserOpt, _state, console, fail, unlock_node
+from intake.cli_common import PassEnvOpt, PassFileOpt, UserOpt, _state, console, fail, unlock_node, unlocked_cases
 from intake.node import open_cases
 
 sms_app = typer.Typer(help=d_("SMS through Twilio's REST API (for a node no webhook can reach)."), no_args_is_help=True)
@@ -145,13 +145,8 @@ def voice_export(
     passphrase: PassEnvOpt = None,
 ) -> None:
     """Write a case's recording to standard output, to pipe into a player (e.g. '| mpv -'); never to a file here."""
-    settings = _state.settings()
-    keys = unlock_node(settings, user, passphrase_file, passphrase)
-    store = open_cases(settings, keys)
-    try:
+    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, _keys, store):
         found = store.recording_audio(case_id)
-    finally:
-        store.close()
     if not found:
         fail(d_("Case {id} has no recording.").format(id=case_id))
     if sys.stdout.isatty():

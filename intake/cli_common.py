@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -13,8 +15,9 @@ from rich.console import Console
 
 from crypto import NodeKeys, WrongPassphrase
 from i18n import d_
-from intake.node import unlock
+from intake.node import open_cases, unlock
 from intake.settings import Settings
+from intake.store.cases import CasesStore
 
 console = Console(soft_wrap=True)  # commands and URLs in the output stay copyable
 err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long its path
@@ -88,3 +91,17 @@ def print_error(message: str) -> None:
 
 
 # -- commands -------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def unlocked_cases(
+    user: str | None, passphrase_file: Path | None, passphrase: str | None
+) -> Iterator[tuple[Settings, NodeKeys, CasesStore]]:
+    """Unlock as ``user`` and open cases.db for the body of a ``with``; closed however it ends."""
+    settings = _state.settings()
+    keys = unlock_node(settings, user, passphrase_file, passphrase)
+    store = open_cases(settings, keys)
+    try:
+        yield settings, keys, store
+    finally:
+        store.close()

@@ -20,8 +20,8 @@ from intake.cli_common import (
     print_error,
     read_passphrase,
     unlock_node,
+    unlocked_cases,
 )
-from intake.node import open_cases
 
 audit_app = typer.Typer(help=d_("The audit log of case work (needs the passphrase)."), no_args_is_help=True)
 
@@ -57,13 +57,8 @@ def _broken(result: VerifyResult) -> str:
 @audit_app.command("verify")
 def audit_verify(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None) -> None:
     """Check the audit log's hash chain; name the first entry that is missing or altered."""
-    settings = _state.settings()
-    keys = unlock_node(settings, user, passphrase_file, passphrase)
-    store = open_cases(settings, keys)
-    try:
+    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, keys, store):
         result = AuditLog(store, keys).verify()
-    finally:
-        store.close()
     if not result.ok:
         fail(_broken(result))
     console.print(_intact(result))
