@@ -179,9 +179,25 @@ def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> N
         console.print("  " + d_("Demo passphrase for user {user}: {p}").format(user=DEMO_USER, p=passphrase))
         if once:
             return
+        from intake.desk import create_desk_app
+
+        desk_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        desk_sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        desk_sock.bind(("127.0.0.1", real_port + 1 if port else 0))
+        desk_url = f"http://127.0.0.1:{desk_sock.getsockname()[1]}"
+        desk_server, desk_thread = start_server(create_desk_app(settings), desk_sock)
+        console.print(
+            d_("Caseworkers' desk: {url} (unlock as {user} with the passphrase above)").format(
+                url=desk_url, user=DEMO_USER
+            )
+        )
         console.print(d_("Serving on {url}. Press Ctrl-C to stop.").format(url=base))
-        while thread.is_alive():
-            thread.join(0.5)
+        try:
+            while thread.is_alive():
+                thread.join(0.5)
+        finally:
+            desk_server.should_exit = True
+            desk_thread.join(10)
     except KeyboardInterrupt:
         pass
     finally:
