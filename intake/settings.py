@@ -52,6 +52,8 @@ class Settings:
     twilio_number: str = ""
     twilio_api_base: str = "https://api.twilio.com"
     smssync_secret: str = field(default="", repr=False)
+    # Target days per case stage (UNGP 31: predictable); a case past its stage's target is overdue.
+    stage_deadlines: str = "new=2,triaged=7,investigating=30,remedy=90"
 
     # Paths inside the node home -----------------------------------------------------------
     @property
@@ -77,6 +79,18 @@ class Settings:
     @property
     def unlock_failures_path(self) -> Path:
         return self.home / "unlock-failures"
+
+    def deadlines(self) -> dict[str, int]:
+        """``stage_deadlines`` as {status: days}; a malformed value is a SettingsError."""
+        out: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in self.stage_deadlines.split(","))):
+            stage, _, days = part.partition("=")
+            if stage.strip() not in ("new", "triaged", "investigating", "remedy") or not days.strip().isdigit():
+                raise SettingsError(
+                    f"stage_deadlines: {part!r} is not stage=days (stages: new, triaged, investigating, remedy)"
+                )
+            out[stage.strip()] = int(days)
+        return out
 
     # Loading ---------------------------------------------------------------------------------
     @classmethod
@@ -114,6 +128,7 @@ class Settings:
             raise SettingsError("max_request_bytes must be at least 1024")
         if self.kdf_profile not in PROFILES:
             raise SettingsError(f"kdf_profile must be one of {', '.join(PROFILES)}")
+        self.deadlines()
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             raise SettingsError("public_url must start with https:// (or http:// on loopback)")
 

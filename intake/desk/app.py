@@ -67,6 +67,35 @@ class Forbidden(IntakeError):
     code = "forbidden"
 
 
+def page(template: str, status: int = 200, session: Session | None = None, **ctx: Any) -> HTMLResponse:
+    """Render a desk page (templates in intake/desk/templates, strings from the desk catalog)."""
+    html = env.get_template(template).render(
+        _=d_, session=session, csrf=session.csrf if session else "", lang=i18n.html_lang(i18n.cli_locale()), **ctx
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def current(request: Request, role: Role = Role.CASEWORKER) -> Session:
+    """The unlocked session of this request, or a redirect to the unlock page; checks the role."""
+    sessions: Sessions = request.app.state.sessions
+    session = sessions.get(request.cookies.get(COOKIE))
+    if session is None:
+        raise _Login()
+    if role is Role.COORDINATOR and session.keys.role is not Role.COORDINATOR:
+        raise Forbidden("coordinator only")
+    if role is Role.CASEWORKER and session.keys.role is Role.VIEWER:
+        raise Forbidden("caseworkers only")
+    return session
+
+
+async def form_of(request: Request, session: Session) -> Any:
+    """The posted form, after checking its CSRF token against the session's."""
+    form = await request.form(max_files=0, max_fields=64)
+    if not hmac.compare_digest(str(form.get("csrf") or ""), session.csrf):
+        raise Forbidden("csrf")
+    return form
+
+
 def create_desk_app(settings: Settings) -> FastAPI:
     sessions = Sessions()
     state: dict[str, float] = {"last_drain": 0.0}
@@ -95,28 +124,6 @@ def create_desk_app(settings: Settings) -> FastAPI:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         return response
-
-    def page(template: str, status: int = 200, session: Session | None = None, **ctx: Any) -> HTMLResponse:
-        html = env.get_template(template).render(
-            _=d_, session=session, csrf=session.csrf if session else "", lang=i18n.html_lang(i18n.cli_locale()), **ctx
-        )
-        return HTMLResponse(html, status_code=status)
-
-    def current(request: Request, role: Role = Role.CASEWORKER) -> Session:
-        session = sessions.get(request.cookies.get(COOKIE))
-        if session is None:
-            raise _Login()
-        if role is Role.COORDINATOR and session.keys.role is not Role.COORDINATOR:
-            raise Forbidden("coordinator only")
-        if role is Role.CASEWORKER and session.keys.role is Role.VIEWER:
-            raise Forbidden("caseworkers only")
-        return session
-
-    async def form_of(request: Request, session: Session) -> Any:
-        form = await request.form(max_files=0, max_fields=64)
-        if not hmac.compare_digest(str(form.get("csrf") or ""), session.csrf):
-            raise Forbidden("csrf")
-        return form
 
     @app.exception_handler(_Login)
     async def to_login(request: Request, exc: Exception) -> Response:

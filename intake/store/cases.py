@@ -136,6 +136,40 @@ MIGRATIONS: list[list[str]] = [
         "INSERT INTO cases_fts(cases_fts) VALUES ('rebuild')",
         "CREATE INDEX cases_by_assignee ON cases(assignee)",
     ],
+    # 5: stage timing (deadlines, time to first response / resolution), the factories register,
+    # and corrective action plans
+    [
+        "ALTER TABLE cases ADD COLUMN status_since TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN first_response_at TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN closed_at TEXT NOT NULL DEFAULT ''",
+        "UPDATE cases SET status_since = created_at WHERE status_since = ''",
+        """CREATE TABLE factories (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            address TEXT NOT NULL DEFAULT '',
+            country TEXT NOT NULL DEFAULT '',
+            parent_company TEXT NOT NULL DEFAULT '',
+            brands TEXT NOT NULL DEFAULT '[]',
+            buyers TEXT NOT NULL DEFAULT '[]',
+            osh_id TEXT UNIQUE,
+            merged_into INTEGER REFERENCES factories(id),
+            created_at TEXT NOT NULL
+        )""",
+        "ALTER TABLE cases ADD COLUMN factory_id INTEGER REFERENCES factories(id)",
+        "CREATE INDEX cases_by_factory ON cases(factory_id)",
+        """CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            action TEXT NOT NULL,
+            who TEXT NOT NULL,
+            due TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '',
+            done_at TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            user TEXT NOT NULL
+        )""",
+        "CREATE INDEX actions_by_case ON actions(case_id)",
+    ],
 ]
 
 
@@ -182,8 +216,9 @@ class CasesStore:
             try:
                 cur = self._conn.execute(
                     """INSERT INTO cases (created_at, channel, locale, factory, location, categories,
-                           description, consent, contact_ok, receipt_hash, reporter_link, contact_key, contact)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           description, consent, contact_ok, receipt_hash, reporter_link, contact_key, contact,
+                           status_since)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         report.received_at.isoformat(),
                         report.channel.value,
@@ -198,6 +233,7 @@ class CasesStore:
                         reporter_link,
                         contact.wrapped_key if contact else None,
                         contact.blob if contact else None,
+                        report.received_at.isoformat(),
                     ),
                 )
                 case_id = int(cur.lastrowid or 0)

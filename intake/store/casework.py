@@ -215,6 +215,12 @@ class CaseWork:
             )
             if cur.rowcount != 1:  # another desk wrote between our read and this transaction
                 raise _Raced()
+            if "status" in changes:  # stage timing: deadlines count from here; closing stamps closed_at
+                stamp = _now()
+                conn.execute(
+                    "UPDATE cases SET status_since = ?, closed_at = CASE WHEN ? THEN ? ELSE '' END WHERE id = ?",
+                    (stamp, int(closing), stamp, case_id),
+                )
             if closing:
                 # Closing shreds the worker's contact: nobody can text them from this case again.
                 conn.execute("UPDATE cases SET contact_key = NULL, contact = NULL WHERE id = ?", (case_id,))
@@ -291,6 +297,9 @@ class CaseWork:
             conn.execute(
                 "INSERT INTO replies (case_id, at, user, text, sms) VALUES (?, ?, ?, ?, ?)",
                 (case_id, _now(), self.keys.user, text, int(sms)),
+            )
+            conn.execute(
+                "UPDATE cases SET first_response_at = ? WHERE id = ? AND first_response_at = ''", (_now(), case_id)
             )
             self._audit(conn, "reply", case_id, {"sms": sms})
 
