@@ -20,7 +20,7 @@ from channels.web.forms import build_followup, report_from_form
 from channels.web.render import render, request_locale
 from channels.web.security import Csrf
 from intake.domain import BOARD_LABELS, CATEGORY_LABELS, CONSENT_LABELS, Category, Channel, Consent, Report
-from intake.errors import FormExpired, IntakeError, InvalidInput
+from intake.errors import FormExpired, IntakeError, InvalidInput, RateLimited
 from intake.receipts import format_receipt, parse_receipt
 from intake.services import accept_followup, accept_report, read_status
 
@@ -55,17 +55,26 @@ def _field_messages(locale: str, error: IntakeError) -> dict[str, str]:
     return {name: t.gettext(FIELD_MESSAGES.get(code, code)) for name, code in error.fields.items()}
 
 
-async def _checked_form(request: Request) -> tuple[Any, str, bool]:
-    """Parse the form, apply the rate limit, and check CSRF. Returns (form, locale, csrf_ok)."""
+async def _checked_form(request: Request) -> tuple[Any, str, IntakeError | None]:
+    """Parse the form, apply the rate limit, and check CSRF. Returns (form, locale, problem).
+
+    A rate-limited or expired form is not an error page: the caller shows the form again with
+    what the worker typed, so nothing they wrote is lost.
+    """
     from channels.web.app import rate_limit
 
-    rate_limit(request)
+    problem: IntakeError | None = None
+    try:
+        rate_limit(request)
+    except RateLimited as exc:
+        problem = exc
     form = await request.form(max_files=0, max_fields=64)
     lang = form.get("lang")
     locale = request_locale(request, str(lang) if lang else None)
     csrf: Csrf = request.app.state.csrf
-    ok = csrf.valid(request.cookies.get(Csrf.COOKIE), str(form.get("csrf") or ""))
-    return form, locale, ok
+    if problem is None and not csrf.valid(request.cookies.get(Csrf.COOKIE), str(form.get("csrf") or "")):
+        problem = FormExpired("csrf")
+    return form, locale, problem
 
 
 @router.get("/")
@@ -88,19 +97,14 @@ def report_form(request: Request) -> HTMLResponse:
 
 @router.post("/report")
 async def report_submit(request: Request) -> HTMLResponse:
-    form, locale, csrf_ok = await _checked_form(request)
+    form, locale, problem = await _checked_form(request)
     values, result = report_from_form(form, locale)
     t = i18n.translations(locale)
-    problem: IntakeError | None = None
-    if not csrf_ok:
-        problem = FormExpired("csrf")
-    elif form.get(HONEYPOT):
+    if problem is None and form.get(HONEYPOT):
         # Filled by bots (the field is hidden from people). Nothing stored; the form comes back.
         log.info("honeypot tripped")
         problem = InvalidInput("honeypot")
-    elif isinstance(result, InvalidInput):
-        problem = result
-    if problem is None and isinstance(result, InvalidInput):
+    elif problem is None and isinstance(result, InvalidInput):
         problem = result
     if problem is not None or not isinstance(result, Report):
         problem = problem or InvalidInput("report")
@@ -120,11 +124,10 @@ def status_form(request: Request) -> HTMLResponse:
 
 @router.post("/status")
 async def status_submit(request: Request) -> HTMLResponse:
-    form, locale, csrf_ok = await _checked_form(request)
+    form, locale, err = await _checked_form(request)
     t = i18n.translations(locale)
     raw = str(form.get("receipt") or "")
-    if not csrf_ok:
-        err = FormExpired("csrf")
+    if err is not None:
         return _page(
             request,
             "status.html",
@@ -150,15 +153,15 @@ async def status_submit(request: Request) -> HTMLResponse:
 
 @router.post("/status/add")
 async def status_add(request: Request) -> HTMLResponse:
-    form, locale, csrf_ok = await _checked_form(request)
+    form, locale, checked = await _checked_form(request)
     t = i18n.translations(locale)
     raw = str(form.get("receipt") or "")
     text = str(form.get("text") or "")
     code = parse_receipt(raw)
     problem: IntakeError | None = None
     followup = None
-    if not csrf_ok:
-        problem = FormExpired("csrf")
+    if checked is not None:
+        problem = checked
     elif code is None:
         problem = InvalidInput("bad receipt", fields={"receipt": "receipt"})
     else:

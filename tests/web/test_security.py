@@ -270,6 +270,7 @@ def test_the_fourth_post_in_a_minute_is_refused(node: Node, service: IntakeServi
         assert error["message"] == gettext("zh_Hans", RateLimited.message)
         page = html_page(limited.post("/report", data={"csrf": token, "description": TEXT}), 429)
         assert escape(gettext("en", RateLimited.message)) in page
+        assert escape(TEXT) in page, "the form comes back with what the worker wrote"
         assert limited.get("/report").status_code == 200  # reading the form still works
         assert stored(service) == before == (2, 2)
 
