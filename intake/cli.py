@@ -33,6 +33,8 @@ from intake.cli_common import (
     unlocked_cases,
 )
 from intake.cli_desk import register as register_desk
+from intake.cli_factories import register as register_factories
+from intake.cli_stats import register as register_stats
 from intake.errors import IntakeError
 from intake.node import init_node, load_keyring, open_cases, open_inbox, unlock
 from intake.settings import SettingsError
@@ -54,6 +56,8 @@ app.add_typer(passphrase_app, name="passphrase")
 app.add_typer(sms_app, name="sms")
 app.add_typer(voice_app, name="voice")
 register_desk(app)
+register_factories(app)
+register_stats(app)
 
 
 @app.callback()

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 import i18n
 from crypto import Role, WrongPassphrase
 from i18n import d_
+from intake.desk import dashboard, factories
 from intake.desk.sessions import Session, Sessions
 from intake.domain import BOARD_LABELS, CATEGORY_LABELS, CaseStatus, Category, Channel
 from intake.errors import IntakeError, InvalidInput, NodeError
@@ -117,6 +118,11 @@ def create_desk_app(settings: Settings) -> FastAPI:
     app.state.sessions = sessions
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(factories.router)
+    app.include_router(dashboard.router)
+    from intake.desk import actions  # here, not at the top: the router imports this module
+
+    app.include_router(actions.router)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
@@ -211,12 +217,15 @@ def create_desk_app(settings: Settings) -> FastAPI:
         filters = Filters(
             status=q.get("status", ""), category=q.get("category", ""), channel=q.get("channel", ""),
             locale=q.get("locale", ""), severity=q.get("severity", ""), q=q.get("q", "")[:200],
+            overdue=q.get("overdue") == "1",
         )  # fmt: skip
-        found = await run_in_threadpool(CaseWork(session.store, session.keys).find, filters)
+        work, deadlines = CaseWork(session.store, session.keys), settings.deadlines()
+        found = await run_in_threadpool(work.find, filters, deadlines)
+        overdue = await run_in_threadpool(work.overdue, [c.id for c in found], deadlines)
         return page(
             "cases.html", session=session, cases=found, f=filters, statuses=list(CaseStatus),
             categories=[(c.value, t_worker(c)) for c in Category], channels=list(Channel),
-            severities=SEVERITIES, locales=i18n.available_locales(),
+            severities=SEVERITIES, locales=i18n.available_locales(), overdue=overdue,
         )  # fmt: skip
 
     @app.get("/cases/{case_id}")
@@ -232,7 +241,8 @@ def create_desk_app(settings: Settings) -> FastAPI:
             "case.html", status=status, session=session, case=case, entries=entries,
             moves=sorted(TRANSITIONS[case.status], key=lambda s: list(CaseStatus).index(s)),
             severities=SEVERITIES, categories=[(c.value, t_worker(c)) for c in Category],
-            can_sms=bool(contact and contact[0] and sms_provider(settings)), **extra,
+            can_sms=bool(contact and contact[0] and sms_provider(settings)),
+            **await run_in_threadpool(actions.case_extra, session, settings, case_id), **extra,
         )  # fmt: skip
 
     @app.post("/cases/{case_id}/update")

@@ -7,8 +7,9 @@ Every view and change is written to the hash-chained audit log in the same trans
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crypto import NodeKeys
@@ -61,7 +62,17 @@ class Filters:
     locale: str = ""
     severity: str = ""
     q: str = ""
+    overdue: bool = False  # only cases past their stage's target (needs find(..., deadlines=...))
     limit: int = 200
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where a case is in the workflow and since when (for stage deadlines)."""
+
+    case_id: int
+    status: str
+    since: datetime
 
 
 @dataclass(frozen=True)
@@ -100,9 +111,15 @@ class CaseWork:
         audit.record(conn, self._audit_key, user=self.keys.user, action=action, case_id=case_id, detail=detail)
 
     # -- reading ------------------------------------------------------------------------------------
-    def find(self, f: Filters) -> list[Case]:
+    def find(self, f: Filters, deadlines: Mapping[str, int] | None = None, now: datetime | None = None) -> list[Case]:
         where: list[str] = []
         params: list[Any] = []
+        if f.overdue:  # in a stage with a target, and in it since before (now - target days)
+            now = now or datetime.now(UTC)
+            late = ["(c.status = ? AND COALESCE(NULLIF(c.status_since, ''), c.created_at) < ?)"] * len(deadlines or {})
+            where.append("(" + (" OR ".join(late) or "0") + ")")
+            for status, days in (deadlines or {}).items():
+                params += [status, (now - timedelta(days=days)).isoformat()]
         for column, value in (
             ("status", f.status),
             ("channel", f.channel),
@@ -135,6 +152,24 @@ class CaseWork:
         with self.store._lock:
             rows = self.store._conn.execute(sql, params).fetchall()
         return [CasesStore._case(r, []) for r in rows]
+
+    def stages(self, case_ids: list[int]) -> dict[int, Stage]:
+        """Status and stage start of the given cases (a case never moved counts from its creation)."""
+        if not case_ids:
+            return {}
+        marks = ",".join("?" * len(case_ids))
+        with self.store._lock:
+            rows = self.store._conn.execute(
+                f"SELECT id, status, COALESCE(NULLIF(status_since, ''), created_at) FROM cases WHERE id IN ({marks})",  # noqa: S608 - placeholders only
+                case_ids,
+            ).fetchall()
+        return {i: Stage(i, s, _aware(datetime.fromisoformat(t))) for i, s, t in rows}
+
+    def overdue(self, case_ids: list[int], deadlines: Mapping[str, int], now: datetime | None = None) -> dict[int, int]:
+        """{case id: days overdue} for those of the cases past their stage's target."""
+        now = now or datetime.now(UTC)
+        out = {i: overdue_days(s, deadlines, now) for i, s in self.stages(case_ids).items()}
+        return {i: d for i, d in out.items() if d}
 
     def open_case(self, case_id: int) -> tuple[Case, list[Entry]]:
         """The case as a caseworker sees it; the view itself is audited."""
@@ -328,6 +363,21 @@ class CaseWork:
         return None
 
 
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def overdue_days(case: Stage, deadlines: Mapping[str, int], now: datetime) -> int:
+    """Whole days the case is past its stage's target (at least 1 once past it); 0 when on time or no target."""
+    days = deadlines.get(case.status)
+    if days is None:
+        return 0
+    late = _aware(now) - (case.since + timedelta(days=days))
+    if late <= timedelta(0):
+        return 0
+    return max(1, late.days)
+
+
 def is_closed(case: Case) -> bool:
     return case.status in CLOSED
 
@@ -342,5 +392,7 @@ __all__ = [
     "Channel",
     "Entry",
     "Filters",
+    "Stage",
     "is_closed",
+    "overdue_days",
 ]
