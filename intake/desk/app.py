@@ -35,6 +35,7 @@ from intake.services import drain
 from intake.settings import Settings
 from intake.store.cases import CaseNotFound
 from intake.store.casework import SEVERITIES, TRANSITIONS, CaseWork, Filters
+from intake.store.factories import Factories
 
 log = logging.getLogger("intake.desk")
 HERE = Path(__file__).parent
@@ -237,8 +238,12 @@ def create_desk_app(settings: Settings) -> FastAPI:
         work = CaseWork(session.store, session.keys)
         case, entries = await run_in_threadpool(work.open_case, case_id)
         contact = await run_in_threadpool(work.contact, case_id)
+        register = await run_in_threadpool(lambda: Factories(session.store, session.keys).find(limit=500))
+        with session.store._lock:
+            row = session.store._conn.execute("SELECT factory_id FROM cases WHERE id = ?", (case_id,)).fetchone()
         return page(
             "case.html", status=status, session=session, case=case, entries=entries,
+            register=register, factory_id=row[0] if row else None,
             moves=sorted(TRANSITIONS[case.status], key=lambda s: list(CaseStatus).index(s)),
             severities=SEVERITIES, categories=[(c.value, t_worker(c)) for c in Category],
             can_sms=bool(contact and contact[0] and sms_provider(settings)),

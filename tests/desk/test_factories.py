@@ -248,6 +248,11 @@ def test_desk_link_needs_csrf(node: Node, client: TestClient) -> None:
     assert client.post(f"/factories/{other_id}/link", data={"csrf": token, "case_id": str(case_id)}).status_code == 200
     assert case_factory(node, case_id) == other_id
     assert client.post(f"/factories/{other_id}/link", data={"csrf": token, "case_id": "x"}).status_code == 400
+    # The case page offers the register, with the linked factory selected.
+    case_page = client.get(f"/cases/{case_id}").text
+    assert f'action="/cases/{case_id}/factory"' in case_page
+    assert f'<option value="{other_id}" selected>Synthetic Other</option>' in case_page
+    assert f'<option value="{factory_id}">Synthetic Linked Factory</option>' in case_page
 
 
 def test_desk_edit_and_merge(node: Node, client: TestClient) -> None:
