@@ -29,6 +29,7 @@ from intake.domain import (
 )
 from intake.errors import IntakeError
 from intake.store.db import Connection, open_store
+from intake.triage import initial_severity
 
 MIGRATIONS: list[list[str]] = [
     # 1: cases, follow-ups, and the drained-item ledger that makes draining idempotent
@@ -217,8 +218,8 @@ class CasesStore:
                 cur = self._conn.execute(
                     """INSERT INTO cases (created_at, channel, locale, factory, location, categories,
                            description, consent, contact_ok, receipt_hash, reporter_link, contact_key, contact,
-                           status_since)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           status_since, severity)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         report.received_at.isoformat(),
                         report.channel.value,
@@ -234,6 +235,7 @@ class CasesStore:
                         contact.wrapped_key if contact else None,
                         contact.blob if contact else None,
                         report.received_at.isoformat(),
+                        initial_severity(report),
                     ),
                 )
                 case_id = int(cur.lastrowid or 0)

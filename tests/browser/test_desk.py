@@ -197,7 +197,7 @@ def test_a_caseworker_takes_a_demo_report_from_new_to_resolved(
     assert all(e.case_id == case_id and e.user == node.user for e in entries)
     changes = [(e.action, e.detail.get("status"), e.detail.get("severity")) for e in entries if e.action != "view"]
     assert changes == [
-        ("update", "triaged", "urgent"),
+        ("update", "triaged", None),  # the injury was already flagged urgent when the report was drained
         ("reply", None, None),
         ("update", "investigating", None),
         ("update", "resolved", None),

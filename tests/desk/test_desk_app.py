@@ -403,23 +403,24 @@ def test_filters(unlocked: Desk, many: dict[str, int]) -> None:
     assert unlocked.update(many["dorm"], severity="low").status_code == 200
     assert search(unlocked, status="triaged") == {many["press"]}
     assert search(unlocked, status="new") == set(many.values()) - {many["press"]}
-    assert search(unlocked, severity="urgent") == {many["press"]}
+    assert search(unlocked, severity="urgent") == {many["press"], many["zh"]}  # zh: kept ID cards, flagged on drain
     assert search(unlocked, severity="low") == {many["dorm"]}
     assert search(unlocked, severity="urgent", q="fingers", channel="web") == {many["press"]}
-    assert search(unlocked, severity="urgent", locale="zh_Hans") == set()
+    assert search(unlocked, severity="urgent", locale="zh_Hans") == {many["zh"]}
     assert search(unlocked, status="no-such-status") == set()
 
 
 def test_urgent_cases_list_first(unlocked: Desk, many: dict[str, int]) -> None:
     order = listed(unlocked.client.get("/cases").text)
-    assert order == sorted(many.values(), reverse=True), "newest first when nothing is urgent"
-    oldest = min(many.values())
-    assert unlocked.update(oldest, severity="urgent").status_code == 200
+    flagged = {many["press"], many["zh"]}  # injury and kept ID cards: urgent from the drain on
+    assert order[:2] == sorted(flagged, reverse=True), "urgent first, then newest first"
+    assert order[2:] == sorted(set(many.values()) - flagged, reverse=True)
+    assert unlocked.update(many["press"], severity="normal").status_code == 200
     assert unlocked.update(many["dorm"], severity="high").status_code == 200
     order = listed(unlocked.client.get("/cases").text)
-    assert order[0] == oldest
+    assert order[0] == many["zh"]
     assert order[1] == many["dorm"]
-    assert order[2:] == sorted(set(many.values()) - {oldest, many["dorm"]}, reverse=True)
+    assert order[2:] == sorted(set(many.values()) - {many["zh"], many["dorm"]}, reverse=True)
     page = unlocked.client.get("/cases").text
     assert 'class="sev-urgent"' in page
 
@@ -475,7 +476,7 @@ def test_an_illegal_move_is_refused_and_changes_nothing(node: Node, unlocked: De
 
 
 def test_two_forms_from_one_version_both_saved_with_a_notice(node: Node, unlocked: Desk) -> None:
-    case_id, _ = one_case(node)
+    case_id, _ = one_case(node, "Overtime every Sunday, not paid.")  # not flagged urgent on drain
     page = unlocked.case_page(case_id)  # both caseworkers load version 1
     token = csrf_of(page)
     first = unlocked.post(
