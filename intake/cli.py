@@ -54,6 +54,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(passphrase_app, name="passphrase")
 app.add_typer(sms_app, name="sms")
+desk_app = typer.Typer(help=d_("The caseworkers' desk."))
+app.add_typer(desk_app, name="desk")
 app.add_typer(voice_app, name="voice")
 register_desk(app)
 register_factories(app)
@@ -127,9 +129,11 @@ def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase:
 
     settings = _state.settings()
     keys = unlock_node(settings, user, passphrase_file, passphrase)
-    inbox, cases = open_inbox(settings), open_cases(settings, keys)
+    from intake.remote import RemoteInbox, item_source
+
+    inbox, cases = item_source(settings), open_cases(settings, keys)
     try:
-        total = inbox.count()
+        total = None if isinstance(inbox, RemoteInbox) else inbox.count()
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -338,14 +342,17 @@ def passphrase_change(
     console.print(d_("Passphrase changed for {name}.").format(name=name))
 
 
-@app.command()
+@desk_app.callback(invoke_without_command=True)
 def desk(
+    ctx: typer.Context,
     host: Annotated[
         str, typer.Option("--host", help=d_("Address to listen on (loopback unless you mean it)."))
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help=d_("Port to listen on."))] = 8001,
 ) -> None:
     """Run the caseworkers' desk in the browser (unlock with your passphrase there)."""
+    if ctx.invoked_subcommand is not None:
+        return
     import uvicorn
 
     from intake.desk import create_desk_app
@@ -363,6 +370,26 @@ def desk(
         create_desk_app(settings), host=host, port=port, access_log=False, server_header=False,
         log_config=uvicorn_log_config(),
     )  # fmt: skip
+
+
+@desk_app.command("pair")
+def desk_pair() -> None:
+    """On the intake server: make a token for a desk on another host to drain this intake."""
+    from channels.web.desk_api import new_token
+
+    settings = _state.settings()
+    inbox = open_inbox(settings)
+    try:
+        token = new_token(inbox)
+    finally:
+        inbox.close()
+    console.print(d_("Desk token (shown once; only its hash is kept here):"))
+    console.print(token, markup=False, highlight=False)
+    console.print(
+        d_(
+            "On the desk's machine set INTAKE_DESK_REMOTE_URL to this intake's address and INTAKE_DESK_REMOTE_TOKEN to the token."
+        )
+    )
 
 
 @app.command()

@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import nacl.hash
 import phonenumbers
@@ -192,8 +192,16 @@ def seal_contact(keys: NodeKeys, case_context: bytes, *, phone: str, name: str) 
     return ContactRecord(wrapped, blob)
 
 
+class ItemSource(Protocol):
+    """Where sealed items come from: the local inbox, or an intake on another host (intake.remote)."""
+
+    def items(self, limit: int = ..., after_seq: int = ...) -> list[tuple[int, str, bytes]]: ...
+
+    def delete(self, item_ids: list[str]) -> None: ...
+
+
 def drain(
-    inbox: Inbox,
+    inbox: ItemSource,
     cases: CasesStore,
     keys: NodeKeys,
     *,

@@ -52,6 +52,9 @@ class Settings:
     twilio_number: str = ""
     twilio_api_base: str = "https://api.twilio.com"
     smssync_secret: str = field(default="", repr=False)
+    # A desk draining an intake on another host (made with `intake desk pair` there).
+    desk_remote_url: str = ""
+    desk_remote_token: str = field(default="", repr=False)
     # Target days per case stage (UNGP 31: predictable); a case past its stage's target is overdue.
     stage_deadlines: str = "new=2,triaged=7,investigating=30,remedy=90"
 

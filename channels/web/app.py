@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from channels.sms import routes as sms_routes
 from channels.voice import routes as voice_routes
 from channels.voice.recordings import RecordingFetcher
-from channels.web import api, pages
+from channels.web import api, desk_api, pages
 from channels.web.errors import CatchAll, error_app, handle_error, handle_http, handle_validation
 from channels.web.render import STATIC
 from channels.web.security import ASGIApp, BodyLimit, Csrf, Message, RateLimiter, Receive, Scope, SecurityHeaders, Send
@@ -68,6 +68,7 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
     app.include_router(api.router)
     app.include_router(sms_routes.router)
     app.include_router(voice_routes.router)
+    app.include_router(desk_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", include_in_schema=True, tags=["meta"])

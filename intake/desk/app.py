@@ -31,6 +31,7 @@ from intake.desk.sessions import Session, Sessions
 from intake.domain import BOARD_LABELS, CATEGORY_LABELS, CaseStatus, Category, Channel
 from intake.errors import IntakeError, InvalidInput, NodeError
 from intake.node import load_keyring, open_cases, open_inbox, unlock
+from intake.remote import item_source
 from intake.services import drain
 from intake.settings import Settings
 from intake.store.cases import CaseNotFound
@@ -149,7 +150,7 @@ def create_desk_app(settings: Settings) -> FastAPI:
 
     async def drain_now(session: Session) -> int:
         def run() -> int:
-            inbox = open_inbox(settings)
+            inbox = item_source(settings)
             try:
                 return drain(inbox, session.store, session.keys).cases
             finally:
