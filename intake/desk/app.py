@@ -268,6 +268,7 @@ def create_desk_app(settings: Settings) -> FastAPI:
                     status=str(form.get("status")) if form.get("status") else None,
                     severity=str(form.get("severity")) if form.get("severity") else None,
                     assignee=str(form.get("assignee")) if form.get("assignee") is not None else None,
+                    consent=_consent(form.get("consent")),
                     categories=[str(c) for c in form.getlist("categories")] if form.get("categories_present") else None,
                 )
             )
@@ -343,6 +344,14 @@ def create_desk_app(settings: Settings) -> FastAPI:
         return Response(data, media_type=content_type or "application/octet-stream")
 
     return app
+
+
+def _consent(value: Any) -> int | None:
+    """The consent field of the triage form: absent or empty means unchanged."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    return int(text) if text in ("0", "1", "2") else -1  # -1: refused by CaseWork.update
 
 
 def t_worker(category: Category) -> str:

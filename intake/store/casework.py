@@ -209,8 +209,13 @@ class CaseWork:
         assignee: str | None = None,
         categories: list[str] | None = None,
         factory: str | None = None,
+        consent: int | None = None,
     ) -> Change:
-        """Change fields of a case. Last write wins; a stale form is reported, never lost."""
+        """Change fields of a case. Last write wins; a stale form is reported, never lost.
+
+        ``consent`` records what the worker said later (e.g. by SMS or on a call-back): the desk
+        must only change it on the worker's word, and the change is audited with the old value.
+        """
         current = self.store.get_case(case_id)
         changes: dict[str, Any] = {}
         if status is not None and status != current.status.value:
@@ -236,6 +241,10 @@ class CaseWork:
                 changes["categories"] = json.dumps(cats)
         if factory is not None and factory.strip() != current.factory:
             changes["factory"] = factory.strip()[:300]
+        if consent is not None and consent != int(current.consent):
+            if consent not in (0, 1, 2):
+                raise InvalidInput("bad consent", fields={"consent": "invalid"})
+            changes["consent"] = consent
         conflict = seen_version != current.version
         if not changes:
             return Change(current, conflict)
@@ -264,9 +273,10 @@ class CaseWork:
                 "status": current.status.value,
                 "severity": current.severity,
                 "categories": [c.value for c in current.categories],
+                "consent": int(current.consent),
             }
             detail: dict[str, Any] = {}
-            for k in ("status", "severity", "categories"):
+            for k in ("status", "severity", "categories", "consent"):
                 if k in changes:
                     detail[k] = json.loads(changes[k]) if k == "categories" else changes[k]
                     detail["was_" + k] = before[k]
@@ -284,7 +294,7 @@ class CaseWork:
         except _Raced:  # validate again against what is stored now (a move legal then may not be now)
             return self.update(
                 case_id, seen_version=seen_version, status=status, severity=severity, assignee=assignee,
-                categories=categories, factory=factory,
+                categories=categories, factory=factory, consent=consent,
             )  # fmt: skip
         case = self.store.get_case(case_id)
         board = None

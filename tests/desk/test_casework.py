@@ -328,3 +328,19 @@ def test_a_change_racing_another_desk_is_checked_against_what_is_stored(
     finally:
         other.close()
     verified(work)
+
+
+def test_consent_changes_on_the_workers_word_and_is_audited(work: CaseWork) -> None:
+    case_id = new_case(work)
+    assert int(work.store.get_case(case_id).consent) == 0
+    version = work.store.get_case(case_id).version
+    change = work.update(case_id, seen_version=version, consent=1)
+    assert int(change.case.consent) == 1 and change.case.version == version + 1
+    last = next(e for e in reversed(AuditLog(work.store, work.keys).entries()) if e.case_id == case_id)
+    assert last.detail["consent"] == 1 and last.detail["was_consent"] == 0
+    for bad in (3, -1):
+        with pytest.raises(InvalidInput):
+            work.update(case_id, seen_version=version + 1, consent=bad)
+    assert int(work.store.get_case(case_id).consent) == 1
+    assert work.update(case_id, seen_version=version + 1, consent=1).case.version == version + 1  # no change
+    verified(work)

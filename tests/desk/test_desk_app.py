@@ -729,3 +729,17 @@ def test_a_full_case_leaves_a_verified_audit_log_without_personal_data(node: Nod
     for secret in (WORDS[:12], "fingers", PHONE, digits, digits[-8:], "Worker A", note[:12], answer[:12],
                    "hospital", "Metalworks", str(receipt), str(receipt)[:8], str(receipt)[-8:]):  # fmt: skip
         assert secret not in dump, secret
+
+
+def test_consent_is_shown_and_changeable(node: Node, unlocked: Desk) -> None:
+    case_id, _ = one_case(node, "Overtime every Sunday, not paid.", consent=0)
+    page = unlocked.case_page(case_id)
+    assert '<option value="0" selected>' in page
+    assert unlocked.update(case_id, consent="2").status_code == 200
+    with cases_store(node) as store:
+        assert int(store.get_case(case_id).consent) == 2
+    assert unlocked.update(case_id, consent="9").status_code == 400
+    with cases_store(node) as store:
+        assert int(store.get_case(case_id).consent) == 2
+    rows = [json.loads(str(r[5])) for r in audit_rows(node) if r[3] == "update" and r[4] == case_id]
+    assert rows[-1]["consent"] == 2 and rows[-1]["was_consent"] == 0
