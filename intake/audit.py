@@ -326,15 +326,8 @@ class AuditLog:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """The store's connection in a write transaction (under its lock), committed on success."""
-        conn = self._store._conn
-        with self._store._lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._store.transaction() as conn:
+            yield conn
 
     def append(
         self,

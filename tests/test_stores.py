@@ -652,3 +652,25 @@ def test_closed_inbox_refuses_writes(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(StoreUnavailable):
         store.put("two", b"y")
+
+
+def test_transaction_commits_or_rolls_back_whole(tmp_path: Path) -> None:
+    from intake.store.db import transaction
+
+    node = make_node(tmp_path / "n")
+    store = open_cases(node.settings, node.keys)
+    try:
+        with pytest.raises(RuntimeError), store.transaction() as conn:
+            conn.execute("INSERT INTO notes (case_id, at, user, text) SELECT 1, 'x', 'u', 't' WHERE 0")
+            conn.execute("CREATE TABLE scratch (x)")
+            raise RuntimeError("half way")
+        assert store._conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'scratch'").fetchone()[0] == 0
+        with store.transaction() as conn:
+            conn.execute("CREATE TABLE scratch (x)")
+        assert store._conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'scratch'").fetchone()[0] == 1
+        assert not store._conn.in_transaction
+        with pytest.raises(RuntimeError), transaction(store._conn):  # already rolled back inside: no second error
+            store._conn.execute("ROLLBACK")
+            raise RuntimeError("after a rollback SQLite did itself")
+    finally:
+        store.close()

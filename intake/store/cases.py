@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +30,7 @@ from intake.domain import (
     Report,
 )
 from intake.errors import IntakeError
-from intake.store.db import Connection, open_store
+from intake.store.db import Connection, open_store, transaction
 from intake.triage import initial_severity
 
 MIGRATIONS: list[list[str]] = [
@@ -203,6 +205,12 @@ class CasesStore:
         with self._lock:
             self._conn.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """The store's connection in one write transaction, under the store's lock."""
+        with self._lock, transaction(self._conn) as conn:
+            yield conn
+
     # -- draining --------------------------------------------------------------------------------
     def was_drained(self, item_id: str) -> bool:
         with self._lock:
@@ -220,99 +228,74 @@ class CasesStore:
         recording_sid: str | None = None,
     ) -> int:
         """Make a case from a report and record the item as drained, in one transaction."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                cur = self._conn.execute(
-                    """INSERT INTO cases (created_at, channel, locale, factory, location, categories,
-                           description, consent, contact_ok, receipt_hash, reporter_link, contact_key, contact,
-                           status_since, severity)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        report.received_at.isoformat(),
-                        report.channel.value,
-                        report.locale,
-                        report.factory,
-                        report.location,
-                        json.dumps([c.value for c in report.categories]),
-                        report.description,
-                        int(report.consent),
-                        int(report.contact_ok),
-                        bytes(receipt_hash) if receipt_hash else None,
-                        reporter_link,
-                        contact.wrapped_key if contact else None,
-                        contact.blob if contact else None,
-                        report.received_at.isoformat(),
-                        initial_severity(report),
-                    ),
+        with self.transaction() as conn:
+            cur = conn.execute(
+                """INSERT INTO cases (created_at, channel, locale, factory, location, categories,
+                       description, consent, contact_ok, receipt_hash, reporter_link, contact_key, contact,
+                       status_since, severity)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    report.received_at.isoformat(),
+                    report.channel.value,
+                    report.locale,
+                    report.factory,
+                    report.location,
+                    json.dumps([c.value for c in report.categories]),
+                    report.description,
+                    int(report.consent),
+                    int(report.contact_ok),
+                    bytes(receipt_hash) if receipt_hash else None,
+                    reporter_link,
+                    contact.wrapped_key if contact else None,
+                    contact.blob if contact else None,
+                    report.received_at.isoformat(),
+                    initial_severity(report),
+                ),
+            )
+            case_id = int(cur.lastrowid or 0)
+            if recording_sid:
+                conn.execute(
+                    "INSERT INTO recordings (recording_sid, case_id) VALUES (?, ?) "
+                    "ON CONFLICT(recording_sid) DO UPDATE SET case_id = excluded.case_id",
+                    (recording_sid, case_id),
                 )
-                case_id = int(cur.lastrowid or 0)
-                if recording_sid:
-                    self._conn.execute(
-                        "INSERT INTO recordings (recording_sid, case_id) VALUES (?, ?) "
-                        "ON CONFLICT(recording_sid) DO UPDATE SET case_id = excluded.case_id",
-                        (recording_sid, case_id),
-                    )
-                self._conn.execute("INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+            conn.execute("INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id))
         return case_id
 
     def add_followup(self, item_id: str, receipt_hash: ReceiptHash, followup: FollowUp) -> int | None:
         """Attach a follow-up to the case with that receipt; None if no case has it (yet)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._conn.execute(
-                    "SELECT id FROM cases WHERE receipt_hash = ?", (bytes(receipt_hash),)
-                ).fetchone()
-                if row is None:
-                    self._conn.execute("ROLLBACK")
-                    return None
-                case_id = int(row[0])
-                self._conn.execute(
-                    "INSERT INTO followups (case_id, received_at, channel, locale, text) VALUES (?, ?, ?, ?, ?)",
-                    (
-                        case_id,
-                        followup.received_at.isoformat(),
-                        followup.channel.value,
-                        followup.locale,
-                        followup.text,
-                    ),
-                )
-                self._conn.execute("INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self.transaction() as conn:
+            row = conn.execute("SELECT id FROM cases WHERE receipt_hash = ?", (bytes(receipt_hash),)).fetchone()
+            if row is None:
+                return None  # nothing written: the empty transaction just commits
+            case_id = int(row[0])
+            conn.execute(
+                "INSERT INTO followups (case_id, received_at, channel, locale, text) VALUES (?, ?, ?, ?, ?)",
+                (
+                    case_id,
+                    followup.received_at.isoformat(),
+                    followup.channel.value,
+                    followup.locale,
+                    followup.text,
+                ),
+            )
+            conn.execute("INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id))
         return case_id
 
     def add_recording(
         self, item_id: str, recording_sid: str, audio: bytes | None, content_type: str, *, missing: str = ""
     ) -> int:
         """Store a call's audio (or that it went missing); returns its case id, 0 if the case is not in yet."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(
-                    "INSERT INTO recordings (recording_sid, content_type, audio, missing) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(recording_sid) DO UPDATE SET content_type = excluded.content_type, "
-                    "audio = excluded.audio, missing = excluded.missing",
-                    (recording_sid, content_type, audio, "" if audio is not None else (missing or "unknown")),
-                )
-                row = self._conn.execute(
-                    "SELECT case_id FROM recordings WHERE recording_sid = ?", (recording_sid,)
-                ).fetchone()
-                case_id = int(row[0]) if row and row[0] is not None else 0
-                self._conn.execute(
-                    "INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id or None)
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO recordings (recording_sid, content_type, audio, missing) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(recording_sid) DO UPDATE SET content_type = excluded.content_type, "
+                "audio = excluded.audio, missing = excluded.missing",
+                (recording_sid, content_type, audio, "" if audio is not None else (missing or "unknown")),
+            )
+            row = conn.execute("SELECT case_id FROM recordings WHERE recording_sid = ?", (recording_sid,)).fetchone()
+            case_id = int(row[0]) if row and row[0] is not None else 0
+            conn.execute("INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item_id, case_id or None))
         return case_id
 
     def set_recording_audio(self, recording_sid: str, audio: bytes, content_type: str) -> None:

@@ -19,6 +19,7 @@ from intake import audit
 from intake.domain import BoardStatus, Case, CaseStatus, Category, Channel, ReceiptHash
 from intake.errors import InvalidInput
 from intake.store.cases import CaseNotFound, CasesStore
+from intake.store.db import transaction
 
 # Allowed moves (UNGP 31: predictable). A closed case can be reopened to "triaged".
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
@@ -190,14 +191,9 @@ class CaseWork:
     # -- changing -----------------------------------------------------------------------------------
     @staticmethod
     def _tx(conn: Any, fn: Any) -> Any:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            out = fn()
-            conn.execute("COMMIT")
-            return out
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        """Run ``fn`` in one write transaction (the caller holds the store's lock)."""
+        with transaction(conn):
+            return fn()
 
     def update(
         self,

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -78,6 +80,22 @@ def open_store(
     return conn
 
 
+@contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """A write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on any exception.
+
+    The one place the project opens a write transaction on a store (callers hold the store's lock).
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        with contextlib.suppress(sqlcipher3.Error):  # SQLite may have rolled back already (disk full)
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def schema_version(conn: Connection) -> int:
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
@@ -91,13 +109,8 @@ def migrate(conn: Connection, migrations: Sequence[Migration], *, upto: int | No
     if current > len(migrations):
         raise StoreError(f"store schema version {current} is newer than this release knows ({len(migrations)})")
     for number in range(current + 1, target + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             for statement in migrations[number - 1]:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     return target

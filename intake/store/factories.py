@@ -197,16 +197,8 @@ class Factories:
         )
 
     def _tx(self, fn: Any) -> Any:
-        with self.store._lock:
-            conn = self.store._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                out = fn()
-                conn.execute("COMMIT")
-                return out
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self.store.transaction():
+            return fn()
 
     @staticmethod
     def _factory(r: Any) -> Factory:
