@@ -21,7 +21,9 @@ REPLY_TEMPLATES: dict[str, str] = {
     "remedy": N_("The company has agreed to act on your report. We are checking that it happens."),
     "resolved": N_("We consider your case resolved. If the problem comes back, tell us with your receipt code."),
     "unresolved": N_("We could not get a remedy this time. We keep your report as evidence. You can report again."),
-    "danger": N_("If you are in danger now, leave the place and call emergency services. A caseworker has your report."),
+    "danger": N_(
+        "If you are in danger now, leave the place and call emergency services. A caseworker has your report."
+    ),
 }
 
 # What the caseworker sees in the template menu (desk catalog).

@@ -26,12 +26,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 import i18n
 from crypto import Role, WrongPassphrase
 from i18n import d_
-from intake.desk import dashboard, factories
+from intake.desk import dashboard, factories, labels
 from intake.desk.sessions import Session, Sessions
 from intake.domain import BOARD_LABELS, CATEGORY_LABELS, CaseStatus, Category, Channel
 from intake.errors import IntakeError, InvalidInput, NodeError
 from intake.node import load_keyring, open_cases, open_inbox, unlock
 from intake.remote import item_source
+from intake.replies import REPLY_TEMPLATE_NAMES, reply_template
 from intake.services import drain
 from intake.settings import Settings
 from intake.store.cases import CaseNotFound
@@ -59,6 +60,7 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+env.globals.update(labels.GLOBALS)
 
 
 class _Login(Exception):
@@ -219,21 +221,27 @@ def create_desk_app(settings: Settings) -> FastAPI:
         filters = Filters(
             status=q.get("status", ""), category=q.get("category", ""), channel=q.get("channel", ""),
             locale=q.get("locale", ""), severity=q.get("severity", ""), q=q.get("q", "")[:200],
-            overdue=q.get("overdue") == "1",
+            overdue=q.get("overdue") == "1", factory_id=_int_or_none(q.get("factory")),
         )  # fmt: skip
         work, deadlines = CaseWork(session.store, session.keys), settings.deadlines()
         found = await run_in_threadpool(work.find, filters, deadlines)
         overdue = await run_in_threadpool(work.overdue, [c.id for c in found], deadlines)
+        register = await run_in_threadpool(lambda: Factories(session.store, session.keys).find(limit=500))
         return page(
             "cases.html", session=session, cases=found, f=filters, statuses=list(CaseStatus),
             categories=[(c.value, t_worker(c)) for c in Category], channels=list(Channel),
-            severities=SEVERITIES, locales=i18n.available_locales(), overdue=overdue,
+            severities=SEVERITIES, locales=i18n.available_locales(), overdue=overdue, register=register,
         )  # fmt: skip
 
     @app.get("/cases/{case_id}")
     async def case_page(request: Request, case_id: int) -> HTMLResponse:
         session = current(request)
-        return await _case_page(session, case_id)
+        extra: dict[str, Any] = {}
+        key = request.query_params.get("template")
+        if key:  # pre-fill the reply box with a template in the case's own language
+            case = await run_in_threadpool(session.store.get_case, case_id)
+            extra["reply_text"] = reply_template(key, case.locale) or ""
+        return await _case_page(session, case_id, **extra)
 
     async def _case_page(session: Session, case_id: int, status: int = 200, **extra: Any) -> HTMLResponse:
         work = CaseWork(session.store, session.keys)
@@ -248,6 +256,7 @@ def create_desk_app(settings: Settings) -> FastAPI:
             moves=sorted(TRANSITIONS[case.status], key=lambda s: list(CaseStatus).index(s)),
             severities=SEVERITIES, categories=[(c.value, t_worker(c)) for c in Category],
             can_sms=bool(contact and contact[0] and sms_provider(settings)),
+            reply_templates=[(k, d_(v)) for k, v in REPLY_TEMPLATE_NAMES.items()],
             **await run_in_threadpool(actions.case_extra, session, settings, case_id), **extra,
         )  # fmt: skip
 
@@ -344,6 +353,11 @@ def create_desk_app(settings: Settings) -> FastAPI:
         return Response(data, media_type=content_type or "application/octet-stream")
 
     return app
+
+
+def _int_or_none(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
 
 
 def _consent(value: Any) -> int | None:

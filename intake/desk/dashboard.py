@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from crypto import Role
 from i18n import d_
 from intake import stats
+from intake.desk import labels
 from intake.domain import Category
 
 router = APIRouter()
@@ -89,8 +90,8 @@ async def dashboard_page(request: Request) -> HTMLResponse:
         chart(d_("Cases by month"), d.by_month),
         chart(d_("Cases by category"), d.by_category, category_label),
         chart(d_("Cases by factory"), d.by_factory, factory_label),
-        chart(d_("Cases by channel"), d.by_channel),
-        chart(d_("Cases by status"), d.by_status),
+        chart(d_("Cases by channel"), d.by_channel, labels.channel_label),
+        chart(d_("Cases by status"), d.by_status, labels.status_label),
     ]
     return page("dashboard.html", session=session, d=d, charts=charts, deadlines=deadlines)
 

@@ -63,6 +63,7 @@ class Filters:
     locale: str = ""
     severity: str = ""
     q: str = ""
+    factory_id: int | None = None  # linked to this factory of the register
     overdue: bool = False  # only cases past their stage's target (needs find(..., deadlines=...))
     limit: int = 200
 
@@ -130,6 +131,9 @@ class CaseWork:
             if value:
                 where.append(f"c.{column} = ?")
                 params.append(value)
+        if f.factory_id is not None:
+            where.append("c.factory_id = ?")
+            params.append(f.factory_id)
         if f.category:
             where.append("EXISTS (SELECT 1 FROM json_each(c.categories) WHERE value = ?)")
             params.append(f.category)

@@ -22,12 +22,14 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from crypto import Keyring, Role
-from i18n import d_
+from i18n import d_, translations
 from intake.desk.app import COOKIE, create_desk_app
 from intake.domain import BoardStatus, CaseStatus, Channel
 from intake.node import open_inbox
+from intake.replies import REPLY_TEMPLATES
 from intake.services import IntakeService, read_status, seal_recording, seal_report
 from intake.store.casework import CaseWork
+from intake.store.factories import Factories
 from tests.conftest import TEST_PROFILE, Node, drain_node, make_node
 from tests.desk import audit_rows, cases_store, csrf_of, listed, login, report, verify
 
@@ -410,6 +412,34 @@ def test_filters(unlocked: Desk, many: dict[str, int]) -> None:
     assert search(unlocked, status="no-such-status") == set()
 
 
+def test_factory_filter_follows_the_register_links(unlocked: Desk, many: dict[str, int]) -> None:
+    factories = Factories(unlocked.session.store, unlocked.session.keys)
+    metal = factories.add("Example Metalworks", country="MX")
+    other = factories.add("Another Plant", country="VN")
+    factories.link(many["press"], metal)
+    factories.link(many["wages"], metal)
+    factories.link(many["zh"], other)
+    assert search(unlocked, factory=str(metal)) == {many["press"], many["wages"]}
+    assert search(unlocked, factory=str(other), locale="zh_Hans") == {many["zh"]}
+    assert search(unlocked, factory=str(other), locale="en") == set()
+    factories.merge(metal, other)  # the merged factory's cases follow it
+    assert search(unlocked, factory=str(metal)) == {many["press"], many["wages"], many["zh"]}
+    assert search(unlocked, factory=str(other)) == set()
+    for odd in ("", "x", "-1", "99999999999999999999", "1 OR 1=1"):
+        search(unlocked, factory=odd)  # never a 500
+    assert search(unlocked, factory="x") == set(many.values()), "an unreadable factory id filters nothing"
+    page = unlocked.client.get("/cases").text
+    assert f'<option value="{metal}">Example Metalworks (MX)</option>' in page
+
+
+def test_codes_are_shown_as_words(unlocked: Desk, many: dict[str, int]) -> None:
+    page = unlocked.client.get("/cases").text
+    assert f">{d_('Urgent')}<" in page and f">{d_('New')}<" in page and f">{d_('Phone call')}<" in page
+    case = unlocked.case_page(many["zh2"])
+    assert d_("SMS") in case and "中文" in case, "channel and language by name"
+    assert "closed_unresolved</option>" not in case
+
+
 def test_urgent_cases_list_first(unlocked: Desk, many: dict[str, int]) -> None:
     order = listed(unlocked.client.get("/cases").text)
     flagged = {many["press"], many["zh"]}  # injury and kept ID cards: urgent from the drain on
@@ -585,6 +615,32 @@ def sms_desk(tmp_path: Path) -> Iterator[Desk]:
     for desk in open_desk(node):
         assert login(desk.client, node).status_code == 303
         yield desk
+
+
+def test_reply_templates_come_in_the_workers_language(node: Node, unlocked: Desk) -> None:
+    report(node, ZH_WORDS, locale="zh_Hans")
+    report(node, WORDS)
+    _, cases = drain_node(node)
+    zh = next(c.id for c in cases if c.locale == "zh_Hans")
+    en = next(c.id for c in cases if c.locale == "en")
+    zh_text = translations("zh_Hans").gettext(REPLY_TEMPLATES["investigating"])
+    assert zh_text != REPLY_TEMPLATES["investigating"], "zh_Hans ships this template"
+    page = unlocked.client.get(f"/cases/{zh}", params={"template": "investigating"}).text
+    reply_box = re.search(r'<textarea id="reply"[^>]*>([^<]*)</textarea>', page)
+    assert reply_box and html.unescape(reply_box.group(1)) == zh_text
+    page = unlocked.client.get(f"/cases/{en}", params={"template": "investigating"}).text
+    reply_box = re.search(r'<textarea id="reply"[^>]*>([^<]*)</textarea>', page)
+    assert reply_box and html.unescape(reply_box.group(1)) == REPLY_TEMPLATES["investigating"]
+    for odd in ("nope", "", "../x"):
+        page = unlocked.client.get(f"/cases/{en}", params={"template": odd}).text
+        reply_box = re.search(r'<textarea id="reply"[^>]*>([^<]*)</textarea>', page)
+        assert reply_box and reply_box.group(1) == ""
+    # Posting the (edited) template reaches the worker's status board like any reply.
+    page = unlocked.case_page(zh)
+    assert unlocked.post(f"/cases/{zh}/reply", {"text": zh_text + " 谢谢。"}, csrf=csrf_of(page)).status_code == 200
+    with cases_store(node) as store:
+        texts = [r[0] for r in store._conn.execute("SELECT text FROM replies WHERE case_id = ?", (zh,))]
+    assert texts == [zh_text + " 谢谢。"]
 
 
 def test_a_reply_is_queued_as_sms_where_the_worker_agreed(sms_desk: Desk) -> None:
