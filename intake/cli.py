@@ -34,6 +34,7 @@ from intake.cli_common import (
 )
 from intake.cli_desk import register as register_desk
 from intake.cli_factories import register as register_factories
+from intake.cli_relay import register as register_relay
 from intake.cli_stats import register as register_stats
 from intake.errors import IntakeError
 from intake.node import init_node, load_keyring, open_cases, open_inbox, unlock
@@ -59,6 +60,7 @@ app.add_typer(desk_app, name="desk")
 app.add_typer(voice_app, name="voice")
 register_desk(app)
 register_factories(app)
+register_relay(app)
 register_stats(app)
 
 

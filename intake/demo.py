@@ -161,6 +161,9 @@ def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> N
                 Text(c.description[:48] + "…"),
             )
         console.print(table)
+        from intake.demo_relay import run_relay_demo
+
+        partner = run_relay_demo(settings, keys, passphrase, console)
         console.print()
         console.print(d_("Try it:"))
         console.print("  " + d_("Report form: {url}").format(url=f"{base}/report"))
@@ -174,6 +177,12 @@ def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> N
             "  "
             + d_("Cases (passphrase {p}): intake --home {home} cases list --user {user}").format(
                 p=passphrase, home=home, user=DEMO_USER
+            )
+        )
+        console.print(
+            "  "
+            + d_("Partner's cases: intake partner --home {home} cases list --user {user}").format(
+                home=partner.partner_home, user="analyst"
             )
         )
         console.print("  " + d_("Demo passphrase for user {user}: {p}").format(user=DEMO_USER, p=passphrase))

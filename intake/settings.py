@@ -9,6 +9,7 @@ Precedence: environment > ``$INTAKE_HOME/settings.toml`` > defaults. Every setti
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -57,6 +58,8 @@ class Settings:
     desk_remote_token: str = field(default="", repr=False)
     # Target days per case stage (UNGP 31: predictable); a case past its stage's target is overdue.
     stage_deadlines: str = "new=2,triaged=7,investigating=30,remedy=90"
+    # Extra regular expressions (one per line) for worker/badge numbers the relay must redact.
+    relay_redact_patterns: str = ""
 
     # Paths inside the node home -----------------------------------------------------------
     @property
@@ -93,6 +96,16 @@ class Settings:
                     f"stage_deadlines: {part!r} is not stage=days (stages: new, triaged, investigating, remedy)"
                 )
             out[stage.strip()] = int(days)
+        return out
+
+    def relay_patterns(self) -> list[str]:
+        """``relay_redact_patterns`` as a list of regular expressions; a bad one is a SettingsError."""
+        out = [line.strip() for line in self.relay_redact_patterns.splitlines() if line.strip()]
+        for pattern in out:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise SettingsError(f"relay_redact_patterns: {pattern!r} is not a regular expression ({exc})") from None
         return out
 
     # Loading ---------------------------------------------------------------------------------
@@ -132,6 +145,7 @@ class Settings:
         if self.kdf_profile not in PROFILES:
             raise SettingsError(f"kdf_profile must be one of {', '.join(PROFILES)}")
         self.deadlines()
+        self.relay_patterns()
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             raise SettingsError("public_url must start with https:// (or http:// on loopback)")
 

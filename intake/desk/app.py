@@ -127,6 +127,9 @@ def create_desk_app(settings: Settings) -> FastAPI:
     from intake.desk import actions  # here, not at the top: the router imports this module
 
     app.include_router(actions.router)
+    from intake.desk import relay
+
+    app.include_router(relay.router)
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:

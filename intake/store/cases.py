@@ -181,6 +181,52 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX cases_by_status_rank ON cases(status, "
         "(CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), id DESC)",
     ],
+    # 7: the relay (issue: relay and partner): partners (each with this node's sequence counter for
+    # it, so a partner can spot a gap), the coordinator's review of each case's summary, and the
+    # durable outbox of sealed envelopes
+    [
+        "ALTER TABLE cases ADD COLUMN workers_affected INTEGER NOT NULL DEFAULT 1",
+        """CREATE TABLE relay_partners (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            box_key BLOB NOT NULL,
+            receipt_key BLOB NOT NULL,
+            url TEXT NOT NULL DEFAULT '',
+            token TEXT NOT NULL DEFAULT '',
+            added_at TEXT NOT NULL,
+            added_by TEXT NOT NULL,
+            removed_at TEXT NOT NULL DEFAULT '',
+            sequence INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE relay_reviews (
+            case_id INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+            narrative TEXT,
+            names TEXT NOT NULL DEFAULT '[]',
+            named_confirmed INTEGER NOT NULL DEFAULT 0,
+            approved_hash TEXT NOT NULL DEFAULT '',
+            approved_by TEXT NOT NULL DEFAULT '',
+            approved_at TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE relay_outbox (
+            envelope_id TEXT PRIMARY KEY,
+            partner_id INTEGER NOT NULL REFERENCES relay_partners(id),
+            case_id INTEGER REFERENCES cases(id) ON DELETE SET NULL,
+            sequence INTEGER NOT NULL,
+            summary_hash TEXT NOT NULL,
+            envelope BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at TEXT NOT NULL,
+            last_error TEXT NOT NULL DEFAULT '',
+            exported_at TEXT NOT NULL DEFAULT '',
+            delivered_at TEXT NOT NULL DEFAULT '',
+            receipt BLOB,
+            cancelled TEXT NOT NULL DEFAULT '',
+            UNIQUE (partner_id, sequence)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX relay_outbox_pending ON relay_outbox(delivered_at, cancelled, next_at)",
+        "CREATE INDEX relay_outbox_by_case ON relay_outbox(case_id)",
+    ],
 ]
 
 

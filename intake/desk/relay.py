@@ -1,0 +1,181 @@
+"""Desk routes for the relay's review gate (coordinators only).
+
+``GET /relay``: cases whose worker consented to sharing, those needing a decision first, and the
+partners with their outbox. ``GET /cases/{id}/relay``: the summary exactly as it would leave, every
+removal highlighted, with the worker's words beside it; the coordinator can edit the narrative
+(e.g. drop a sentence that singles someone out), list names to remove, set how many workers are
+affected, confirm consent 2, and approve: the approval is bound to the hash of what the page showed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from crypto import Role
+from i18n import D_, d_
+from intake.desk.app import current, form_of, page
+from intake.desk.sessions import Session
+from intake.errors import InvalidInput
+from intake.settings import Settings
+from relay.gate import NotEligible, Relay, Review, Stale
+from relay.redact import Redacted
+
+router = APIRouter()
+
+STATE_LABELS = {
+    "not_shared": D_("Not shared: the worker did not consent"),
+    "withdrawn": D_("Not shared: the case was withdrawn"),
+    "needs_confirmation": D_("Consent 2 (with name): confirm it for this case first"),
+    "to_review": D_("Waiting for review"),
+    "changed": D_("Changed since approval: review again"),
+    "approved": D_("Approved"),
+}
+KIND_LABELS = {
+    "phone": D_("phone number"), "email": D_("e-mail address"), "url": D_("link"),
+    "national_id": D_("ID number"), "passport": D_("passport number"), "worker_id": D_("worker number"),
+    "chat": D_("chat account"), "bank_card": D_("bank card"), "name": D_("name"), "dormitory": D_("room"),
+    "department": D_("department"), "line": D_("production line"), "shift": D_("shift"), "number": D_("long number"),
+}  # fmt: skip
+
+
+def _relay(session: Session, settings: Settings) -> Relay:
+    return Relay(session.store, session.keys, patterns=settings.relay_patterns())
+
+
+def original_pieces(text: str, redacted: Redacted) -> list[tuple[str, str | None]]:
+    """The worker's words split into kept text and removed spans (kind), for the side-by-side view."""
+    out: list[tuple[str, str | None]] = []
+    at = 0
+    for r in redacted.removals:
+        if r.start > at:
+            out.append((text[at : r.start], None))
+        out.append((text[r.start : r.end], r.kind))
+        at = r.end
+    if at < len(text):
+        out.append((text[at:], None))
+    return out
+
+
+async def _review_page(
+    session: Session, settings: Settings, case_id: int, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    relay = _relay(session, settings)
+    review: Review = await run_in_threadpool(relay.review, case_id)
+    partners = await run_in_threadpool(relay.partners)
+    words = review.draft.narrative
+    source = await run_in_threadpool(lambda: relay.source_words(case_id))
+    return page(
+        "relay_case.html", status=status, session=session, r=review, s=review.draft.summary,
+        pieces=words.pieces(), original=original_pieces(source, words),
+        state_label=d_(STATE_LABELS[review.state]), kind_labels={k: d_(v) for k, v in KIND_LABELS.items()},
+        partners=partners, eligible=review.state in ("to_review", "changed", "approved"), **extra,
+    )  # fmt: skip
+
+
+@router.get("/relay")
+async def relay_list(request: Request) -> HTMLResponse:
+    session = current(request, Role.COORDINATOR)
+    settings: Settings = request.app.state.settings
+    relay = _relay(session, settings)
+    reviews = await run_in_threadpool(relay.reviews)
+    partners = await run_in_threadpool(relay.partners)
+    outbox = await run_in_threadpool(relay.outbox)
+    per_partner = {
+        p.name: (
+            sum(1 for o in outbox if o.partner == p.name and o.delivered_at),
+            sum(1 for o in outbox if o.partner == p.name and not o.delivered_at and not o.cancelled),
+        )
+        for p in partners
+    }
+    return page(
+        "relay.html", session=session, reviews=reviews, partners=partners, per_partner=per_partner,
+        state_labels={k: d_(v) for k, v in STATE_LABELS.items()},
+    )  # fmt: skip
+
+
+@router.get("/cases/{case_id}/relay")
+async def relay_case(request: Request, case_id: int) -> HTMLResponse:
+    session = current(request, Role.COORDINATOR)
+    return await _review_page(session, request.app.state.settings, case_id)
+
+
+def _workers(value: Any) -> int | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    return int(text) if text.isdigit() and len(text) <= 7 else -1
+
+
+@router.post("/cases/{case_id}/relay/save")
+async def relay_save(request: Request, case_id: int) -> Response:
+    session = current(request, Role.COORDINATOR)
+    settings: Settings = request.app.state.settings
+    form = await form_of(request, session)
+    relay = _relay(session, settings)
+    names = [line for line in str(form.get("names") or "").splitlines()]
+    try:
+        await run_in_threadpool(
+            lambda: relay.save(
+                case_id,
+                narrative=None if form.get("reset") else str(form.get("narrative") or ""),
+                reset_narrative=bool(form.get("reset")),
+                names=names,
+                workers_affected=_workers(form.get("workers_affected")),
+                named_confirmed=form.get("named_confirmed") == "1",
+            )
+        )
+    except InvalidInput as exc:
+        return await _review_page(session, settings, case_id, status=400, error=d_(_message(exc)))
+    return await _review_page(session, settings, case_id, notice=d_("Saved. Check the summary, then approve it."))
+
+
+def _message(exc: InvalidInput) -> str:
+    if "workers_affected" in exc.fields:
+        return D_("Workers affected must be a number from 1.")
+    if "narrative" in exc.fields:
+        return D_("The narrative is too long (at most 8000 characters).")
+    return D_("That could not be saved; check the form.")
+
+
+@router.post("/cases/{case_id}/relay/approve")
+async def relay_approve(request: Request, case_id: int) -> Response:
+    session = current(request, Role.COORDINATOR)
+    settings: Settings = request.app.state.settings
+    form = await form_of(request, session)
+    relay = _relay(session, settings)
+    try:
+        queued = await run_in_threadpool(relay.approve, case_id, str(form.get("hash") or ""))
+    except Stale:
+        return await _review_page(
+            session, settings, case_id, status=409,
+            error=d_("The summary changed since you saw it (someone edited the case). Check it again, then approve."),
+        )  # fmt: skip
+    except NotEligible:
+        return await _review_page(
+            session, settings, case_id, status=409, error=d_("This case's summary may not leave the node.")
+        )
+    notice = (
+        d_("Approved and sealed for {n} partners. Send with 'intake relay push' or 'intake relay export'.").format(
+            n=queued
+        )
+        if queued
+        else d_("Approved. No partner is registered yet, so nothing was queued.")
+    )
+    return await _review_page(session, settings, case_id, notice=notice)
+
+
+@router.post("/cases/{case_id}/relay/withdraw")
+async def relay_withdraw(request: Request, case_id: int) -> Response:
+    session = current(request, Role.COORDINATOR)
+    settings: Settings = request.app.state.settings
+    await form_of(request, session)
+    cancelled = await run_in_threadpool(_relay(session, settings).withdraw_approval, case_id)
+    return await _review_page(
+        session, settings, case_id,
+        notice=d_("Approval withdrawn; {n} envelopes not yet delivered were cancelled.").format(n=cancelled),
+    )  # fmt: skip
