@@ -18,12 +18,16 @@ from __future__ import annotations
 import io
 import os
 import threading
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as _babel_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -140,6 +144,25 @@ def text_direction(locale: str) -> str:
 
 def html_lang(locale: str) -> str:
     return locale.replace("_", "-")
+
+
+def as_date(value: date | datetime | float) -> date:
+    """A unix time (seconds) or datetime as its UTC calendar day; a date as it is."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
+    if isinstance(value, date):
+        return value
+    return datetime.fromtimestamp(value, UTC).date()
+
+
+def format_date(value: date | datetime | float, locale: str, style: str = "long") -> str:
+    """A day as a worker in ``locale`` writes it (CLDR via Babel): 21 November 2026, 2026年11月21日."""
+    return _babel_date(as_date(value), format=style, locale=babel_locale(locale))
+
+
+def format_number(value: int | float | Decimal, locale: str) -> str:
+    """A count or amount with the locale's digits grouping and decimal sign (12,345 / 12 345 / 12.345)."""
+    return format_decimal(value, locale=babel_locale(locale))
 
 
 @cache

@@ -216,8 +216,13 @@ def test_sms_templates_fit_two_segments(locale: str) -> None:
 
 @pytest.mark.parametrize("locale", i18n.available_locales())
 def test_sms_language_menu_fits_two_segments(locale: str) -> None:
-    text = f"{i18n.translations(locale).gettext(texts.CHOOSE_LANGUAGE)}\n{conversation.language_menu()}"
-    assert count_segments(text).segments <= MAX_SMS_SEGMENTS
+    """Every page of the menu, under this locale's CHOOSE_LANGUAGE and MORE_LANGUAGES texts."""
+    pages = conversation.language_pages(locale)
+    for page in range(len(pages)):
+        text = conversation.language_menu(locale, page)
+        assert count_segments(text).segments <= MAX_SMS_SEGMENTS, f"page {page + 1}: {text!r}"
+    listed = [line for p in pages for line in p if not line.startswith(f"{conversation.MORE} ")]
+    assert len(listed) == len(i18n.available_locales())
 
 
 def numbers(text: str) -> list[int]:
@@ -268,6 +273,98 @@ def test_sms_keywords_work_in_locale(locale: str) -> None:
         assert conversation._yes_no(word) is False, word
 
 
+# --- the status table of docs/translating.md ------------------------------------------------------
+
+REVIEW = re.compile(r"^# Native-speaker review: *(.+?) *$", re.M)
+
+
+def status_table() -> dict[str, dict[str, str]]:
+    """The rows of docs/translating.md's "## Status" table, by locale, keyed by column heading."""
+    doc = (ROOT / "docs" / "translating.md").read_text("utf-8").split("## Status", 1)[1]
+    lines = [ln for ln in doc.splitlines() if ln.startswith("|")]
+    cells = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in lines]
+    header, rows = cells[0], [r for r in cells[2:]]
+    table = {}
+    for row in rows:
+        assert len(row) == len(header), f"a row of the status table has {len(row)} cells: {row}"
+        table[row[0].strip("`")] = dict(zip(header, row, strict=True))
+    return table
+
+
+def test_translation_table_lists_exactly_the_shipped_locales() -> None:
+    table = status_table()
+    shipped = set(i18n.available_locales()) | set(i18n.available_locales(i18n.DESK_DOMAIN))
+    assert set(table) == shipped, (
+        f"docs/translating.md: add {sorted(shipped - set(table))}, remove {sorted(set(table) - shipped)}"
+    )
+
+
+@pytest.mark.parametrize("locale", TRANSLATED_LOCALES)
+def test_translation_table_agrees_with_the_catalog(locale: str) -> None:
+    row = status_table().get(locale)
+    assert row is not None, f"docs/translating.md has no row for {locale}"
+    po = i18n.LOCALES_DIR / locale / "LC_MESSAGES"
+    text = (po / "messages.po").read_text("utf-8")
+    review = REVIEW.search(text.split("msgid", 1)[0])
+    assert review, f"{locale}/messages.po: no '# Native-speaker review: ...' line in the header"
+    assert row["native-speaker review"] == review.group(1), "the review status differs from the .po header"
+    catalog = load(locale, i18n.WORKER_DOMAIN)
+    translator = catalog.last_translator or ""
+    assert row["translator"] in translator, f"Last-Translator is {translator!r}"
+    assert row["`messages.po` (workers)"] == "yes"
+    assert row["`desk.po` (caseworkers)"] == ("yes" if (po / "desk.po").is_file() else "no")
+    assert int(row["plural forms"]) == catalog.num_plurals
+
+
+@pytest.mark.parametrize("locale", TRANSLATED_LOCALES)
+def test_plural_forms_are_babels(locale: str) -> None:
+    from babel.messages.plurals import get_plural
+
+    for domain in DOMAINS:
+        if (i18n.LOCALES_DIR / locale / "LC_MESSAGES" / f"{domain}.po").is_file():
+            catalog = load(locale, domain)
+            rule = get_plural(locale)
+            assert (catalog.num_plurals, catalog.plural_expr) == (rule.num_plurals, rule.plural_expr), domain
+
+
+# --- dates, numbers, direction --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", i18n.available_locales())
+def test_dates_and_numbers_are_written_in_the_locale(locale: str) -> None:
+    from datetime import UTC, date, datetime
+
+    from babel.dates import format_date
+    from babel.numbers import format_decimal
+
+    day = date(2026, 11, 22)
+    expected = format_date(day, format="long", locale=i18n.babel_locale(locale))
+    assert i18n.format_date(day, locale) == expected
+    assert i18n.format_date(datetime(2026, 11, 22, 23, 59, tzinfo=UTC), locale) == expected
+    assert i18n.format_date(datetime(2026, 11, 22, 12, tzinfo=UTC).timestamp(), locale) == expected
+    assert i18n.format_number(1234567, locale) == format_decimal(1234567, locale=i18n.babel_locale(locale))
+    assert i18n.language_name(locale).strip()
+
+
+@pytest.mark.parametrize(
+    ("value", "locale", "expected"),
+    [
+        (1234567, "en", "1,234,567"),
+        (1234567, "es", "1.234.567"),
+        (1234.5, "cs", "1\xa0234,5"),
+        (1234567, "hi", "12,34,567"),
+    ],
+)
+def test_numbers_follow_cldr(value: float, locale: str, expected: str) -> None:
+    assert i18n.format_number(value, locale) == expected
+
+
+def test_only_urdu_is_right_to_left() -> None:
+    assert i18n.text_direction("ur") == "rtl"
+    for locale in i18n.available_locales():
+        assert i18n.text_direction(locale) == ("rtl" if locale == "ur" else "ltr"), locale
+
+
 # --- language negotiation -------------------------------------------------------------------------
 
 
@@ -278,7 +375,18 @@ def test_negotiate_simplified_chinese(tag: str) -> None:
 
 
 def unshipped_language() -> str:
-    return next(c for c in ("fr", "de", "is", "sw", "eu", "cy") if c not in i18n.available_locales())
+    return next(c for c in ("de", "is", "eu", "cy", "fr", "sw") if c not in i18n.available_locales())
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [("zh-TW", "zh_Hant"), ("zh-HK", "zh_Hant"), ("zh-Hant-TW", "zh_Hant"), ("tl", "fil"), ("vi-VN", "vi"),
+     ("ur-PK", "ur"), ("pt-BR", None), ("es-MX", "es"), ("fr-CD", "fr"), ("sw-KE", "sw"), ("ne-NP", "ne")],
+)  # fmt: skip
+def test_negotiate_regional_tags(tag: str, expected: str | None) -> None:
+    if expected is not None and expected not in i18n.available_locales():
+        pytest.skip(f"{expected} does not ship yet")
+    assert i18n.negotiate(tag) == (expected or i18n.SOURCE_LOCALE)
 
 
 def test_negotiate_falls_back_to_english() -> None:

@@ -7,6 +7,11 @@ sends the receipt). A first message over ~100 characters is taken as the descrip
 The state holds no free text: the factory name and description arrive in ``Outcome.keep`` and the
 adapter seals them to the node's key straight away (they are never readable on the intake).
 Keywords (HELP, STATUS <code>, LANG, RESTART, STOP) work at any point, in every shipped language.
+
+The language menu numbers every shipped locale once (1 English, 2 ..., always the same number) and
+is sent in pages that each fit two SMS segments in the worker's current language; ``0`` shows the
+next page (after the last, the first again). A reply with a language's name, or written in a
+language the script detection recognises, chooses it too.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 import i18n
 from channels.sms import texts
 from channels.sms.detect import detect_locale
+from i18n.segments import count_segments
 from intake.domain import Category, Consent, ReceiptCode, clean_text
 from intake.receipts import parse_receipt
 
@@ -31,6 +37,8 @@ LONG_FIRST_MESSAGE = 100
 DESCRIPTION_IDLE = timedelta(minutes=30)
 SESSION_IDLE = timedelta(hours=24)
 MAX_PARTS = 40  # a flood of description messages stops adding text here
+MAX_SEGMENTS = 2  # every SMS we send, the language menu's pages included
+MORE = 0  # the language menu's "more languages" answer
 
 # The SMS category menu's order (numbers 1..13 in texts.ASK_CATEGORIES).
 MENU: list[Category] = [
@@ -62,6 +70,7 @@ class SmsState(BaseModel):
     consent: Consent | None = None
     contact_ok: bool | None = None
     resume: Stage | None = None  # where to go back to after the language menu
+    page: int = 0  # the language menu's page on the worker's screen
     started_at: datetime
     updated_at: datetime
 
@@ -129,9 +138,57 @@ def _keyword(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def language_menu() -> str:
+@cache
+def language_pages(locale: str) -> tuple[tuple[str, ...], ...]:
+    """The language menu's lines (``"3 Čeština"``), split into pages that fit ``MAX_SEGMENTS`` under
+    the CHOOSE_LANGUAGE header in ``locale``, each page but a single one ending with the MORE line.
+
+    A line's number is its place among the shipped locales, whatever the page: the worker can
+    answer with a number from an earlier page, and a number never changes with the language.
+    """
+    t = i18n.translations(locale)
+    header = t.gettext(texts.CHOOSE_LANGUAGE)
+    more = f"{MORE} {t.gettext(texts.MORE_LANGUAGES)}"
     lines = [f"{n} {i18n.language_name(loc)}" for n, loc in enumerate(i18n.available_locales(), 1)]
-    return "\n".join(lines)
+
+    def fits(*parts: str) -> bool:
+        return count_segments("\n".join(parts)).segments <= MAX_SEGMENTS
+
+    if fits(header, *lines):
+        return (tuple(lines),)
+    greedy: list[list[str]] = [[]]
+    for line in lines:
+        if greedy[-1] and not fits(header, *greedy[-1], line, more):
+            greedy.append([])
+        greedy[-1].append(line)
+    # As many pages as filling each one needs, but evened out (6 5 5 5, not 7 7 6 1) when they fit.
+    size, extra = divmod(len(lines), len(greedy))
+    bounds = [j * size + min(j, extra) for j in range(len(greedy) + 1)]
+    even = [lines[bounds[j] : bounds[j + 1]] for j in range(len(greedy))]
+    pages = even if all(fits(header, *page, more) for page in even) else greedy
+    return tuple((*page, more) for page in pages)
+
+
+def language_menu(locale: str = i18n.SOURCE_LOCALE, page: int = 0) -> str:
+    """One page of the language menu as one SMS: the CHOOSE_LANGUAGE header in ``locale``, then lines."""
+    pages = language_pages(locale)
+    lines = pages[page % len(pages)]
+    return "\n".join((_t(locale, texts.CHOOSE_LANGUAGE), *lines))
+
+
+@cache
+def _language_names() -> dict[str, str]:
+    """Every way to name a shipped locale in a reply: its name in itself and in English (not its
+    code: "hi" is a greeting before it is Hindi)."""
+    names: dict[str, str] = {}
+    for loc in i18n.available_locales():
+        for name in (i18n.language_name(loc), i18n.babel_locale(loc).get_display_name("en") or loc):
+            names.setdefault(_bare(name), loc)
+    return names
+
+
+def _language_named(text: str) -> str | None:
+    return _language_names().get(_bare(text))
 
 
 def _numbers(text: str) -> list[int] | None:
@@ -175,9 +232,8 @@ def step(state: SmsState | None, inbound: str, now: datetime) -> Outcome:
     if keyword == "lang":
         base = state or new_state(now, Stage.LANGUAGE, locale)
         resume = base.resume or (base.stage if base.stage is not Stage.LANGUAGE else None)
-        return Outcome(
-            base.model_copy(update={"stage": Stage.LANGUAGE, "resume": resume, "updated_at": now}), [_menu(locale)]
-        )
+        update = {"stage": Stage.LANGUAGE, "resume": resume, "page": 0, "updated_at": now}
+        return Outcome(base.model_copy(update=update), [_menu(locale)])
     if keyword == "restart":
         fresh = new_state(now, Stage.FACTORY, locale)
         return Outcome(fresh, [_t(locale, texts.RESTARTED), _t(locale, texts.ASK_FACTORY)], reset=True)
@@ -198,12 +254,12 @@ _QUESTION = {
 }
 
 
-def _menu(locale: str) -> str:
-    return f"{_t(locale, texts.CHOOSE_LANGUAGE)}\n{language_menu()}"
+def _menu(locale: str, page: int = 0) -> str:
+    return language_menu(locale, page)
 
 
 def _first(text: str, now: datetime) -> Outcome:
-    detected = detect_locale(text)
+    detected = _language_named(text) or detect_locale(text)  # "Nepali", "नेपाली" or a sentence in it
     if not text:
         return Outcome(new_state(now, Stage.LANGUAGE, i18n.SOURCE_LOCALE), [_menu(i18n.SOURCE_LOCALE)])
     if len(text) > LONG_FIRST_MESSAGE:
@@ -242,8 +298,16 @@ def _answer(state: SmsState, text: str, keyword: str | None, now: datetime) -> O
     if state.stage is Stage.LANGUAGE:
         numbers = _numbers(text)
         locales = i18n.available_locales()
+        if numbers == [MORE]:
+            page = (state.page + 1) % len(language_pages(loc))
+            return Outcome(state.model_copy(update={"page": page}), [_menu(loc, page)])
+        chosen: str | None = None
         if numbers and len(numbers) == 1 and 1 <= numbers[0] <= len(locales):
             chosen = locales[numbers[0] - 1]
+        elif not numbers:
+            chosen = _language_named(text) or detect_locale(text)
+        if chosen is not None:
+            state = state.model_copy(update={"page": 0})
             if state.resume is not None and state.resume is not Stage.FACTORY:
                 nxt = state.model_copy(update={"locale": chosen, "stage": state.resume, "resume": None})
                 return Outcome(nxt, [_t(chosen, _QUESTION[state.resume])])
@@ -252,7 +316,7 @@ def _answer(state: SmsState, text: str, keyword: str | None, now: datetime) -> O
                 nxt, msg = _after_factory(nxt)
                 return Outcome(nxt, [_t(chosen, msg)])
             return Outcome(nxt, [_t(chosen, texts.ASK_FACTORY_AFTER if state.parts else texts.ASK_FACTORY)])
-        return Outcome(state, [_menu(loc)])
+        return Outcome(state, [_menu(loc, state.page)])
 
     if state.stage is Stage.FACTORY:
         nxt, msg = _after_factory(state.model_copy(update={"has_factory": True}))

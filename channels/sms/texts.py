@@ -59,6 +59,9 @@ SMS_STATUS = {
     "closed": N_("closed."),
 }
 CHOOSE_LANGUAGE = N_("Reply with a number to choose your language:")
+# Translators: the last line of one page of the SMS language menu, after "0 ": the worker replies 0 to see
+# the other languages. One or two words.
+MORE_LANGUAGES = N_("More languages")
 
 ALL_TEMPLATES = [
     ASK_FACTORY, ASK_FACTORY_AFTER, ASK_DESCRIPTION, GOT_PART, DESCRIPTION_FIRST, ASK_CATEGORIES, CATEGORIES_INVALID,

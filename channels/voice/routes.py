@@ -24,7 +24,7 @@ import i18n
 from channels.twilio_signature import twilio_params
 from channels.voice import texts
 from channels.voice.recordings import RecordingFetcher
-from channels.voice.voices import Voice, prompt_file, voices
+from channels.voice.voices import SAY_VOICES, Voice, prompt_file, voices
 from intake.domain import Channel, Consent, ReceiptCode, Report
 from intake.errors import NotFound, StoreUnavailable
 from intake.receipts import format_receipt
@@ -34,6 +34,7 @@ from intake.settings import Settings
 log = logging.getLogger("intake.voice")
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 8  # digits 1-8 choose a language; 9 is "more languages" when there are more
+MORE_DIGIT = "9"  # the next page; after the last page, the first again
 REPEAT_TTL = 600.0
 
 
@@ -77,16 +78,34 @@ class Speaker:
 
     def __call__(self, target: VoiceResponse | Gather, key: str, **params: str) -> None:
         if key in self.voice.recorded and not params:
-            base = self.settings.public_url.rstrip("/")
-            target.play(f"{base}/twilio/voice/prompts/{self.voice.locale}/{key}.mp3")
+            target.play(self.prompt_url(key))
             return
         self.say(target, self.t.gettext(texts.PROMPTS[key]).format(**params))
+
+    def prompt_url(self, key: str) -> str:
+        return f"{self.settings.public_url.rstrip('/')}/twilio/voice/prompts/{self.voice.locale}/{key}.mp3"
 
     def say(self, target: VoiceResponse | Gather, text: str) -> None:
         if self.voice.say is None:
             return
         language, name = self.voice.say
         target.say(text, language=language, voice=name)
+
+    def digits(self, target: VoiceResponse, receipt: ReceiptCode) -> None:
+        """Read the receipt code, one digit at a time in groups of four. A language Twilio cannot
+        speak uses the group's recordings ``digit_0`` ... ``digit_9``; without them, the default
+        language's voice reads the digits: a worker must never leave the call without the code."""
+        if all(f"digit_{d}" in self.voice.recorded for d in set(receipt)):
+            for group in format_receipt(receipt).split("-"):
+                for d in group:
+                    target.play(self.prompt_url(f"digit_{d}"))
+                target.pause(length=1)
+            return
+        if self.voice.say is not None:
+            self.say(target, spoken_digits(receipt))
+            return
+        language, name = SAY_VOICES.get(self.settings.default_locale) or SAY_VOICES[i18n.SOURCE_LOCALE]
+        target.say(spoken_digits(receipt), language=language, voice=name)
 
 
 def _voices(settings: Settings) -> list[Voice]:
@@ -126,18 +145,18 @@ async def voice_start(request: Request) -> Response:
     await twilio_params(request)
     settings: Settings = request.app.state.settings
     found = _voices(settings)
-    page = max(0, _int(request.query_params, "page"))
+    page = _page(request, found)
     retry = _int(request.query_params, "retry")
     resp = VoiceResponse()
     if len(found) == 1:
         return _ask(settings, found[0], "consent", {}, resp)
-    chunk = found[page * PER_PAGE : (page + 1) * PER_PAGE] or found[:PER_PAGE]
+    chunk = found[page * PER_PAGE : (page + 1) * PER_PAGE]
     gather = Gather(num_digits=1, action=_url("/twilio/voice/lang", page=page), timeout=6)
     for digit, v in enumerate(chunk, 1):
         Speaker(settings, v)(gather, "menu_option", digit=str(digit)) if v.say else _play_option(
             settings, gather, v, digit
         )
-    if len(found) > (page + 1) * PER_PAGE:
+    if _pages(found) > 1:
         Speaker(settings, _voice(settings, None))(gather, "menu_more")
     resp.append(gather)
     if retry < 1:
@@ -148,11 +167,20 @@ async def voice_start(request: Request) -> Response:
     return _twiml(resp)
 
 
+def _pages(found: list[Voice]) -> int:
+    return -(-len(found) // PER_PAGE)
+
+
+def _page(request: Request, found: list[Voice]) -> int:
+    """The menu page asked for in the URL, kept within the pages there are."""
+    return max(0, _int(request.query_params, "page")) % max(1, _pages(found))
+
+
 def _play_option(settings: Settings, gather: Gather, v: Voice, digit: int) -> None:
     # A recorded menu option is "menu_option_<digit>" so the group records the right number.
     key = f"menu_option_{digit}"
     if key in v.recorded:
-        gather.play(f"{settings.public_url.rstrip('/')}/twilio/voice/prompts/{v.locale}/{key}.mp3")
+        gather.play(Speaker(settings, v).prompt_url(key))
 
 
 @router.post("/twilio/voice/lang")
@@ -160,12 +188,12 @@ async def voice_lang(request: Request) -> Response:
     params = await twilio_params(request)
     settings: Settings = request.app.state.settings
     found = _voices(settings)
-    page = max(0, _int(request.query_params, "page"))
+    page = _page(request, found)
     digit = params.get("Digits", "")
     chunk = found[page * PER_PAGE : (page + 1) * PER_PAGE]
     resp = VoiceResponse()
-    if digit == "9" and len(found) > (page + 1) * PER_PAGE:
-        resp.redirect(_url("/twilio/voice", page=page + 1))
+    if digit == MORE_DIGIT and _pages(found) > 1:
+        resp.redirect(_url("/twilio/voice", page=(page + 1) % _pages(found)))
         return _twiml(resp)
     if not digit.isdigit() or not 1 <= int(digit) <= len(chunk):
         resp.redirect(_url("/twilio/voice", page=page))
@@ -303,9 +331,9 @@ def _read_receipt(
     resp = VoiceResponse()
     if not again:
         speak(resp, "receipt")
-        speak.say(resp, spoken_digits(receipt))
+        speak.digits(resp, receipt)
     speak(resp, "receipt_again")
-    speak.say(resp, spoken_digits(receipt))
+    speak.digits(resp, receipt)
     speak(resp, "receipt_keep")
     gather = Gather(num_digits=1, action=_url("/twilio/voice/repeat", lang=voice.locale, t=token), timeout=5)
     speak(gather, "repeat")

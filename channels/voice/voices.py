@@ -12,17 +12,34 @@ from pathlib import Path
 
 import i18n
 
-# Twilio <Say> language and Amazon Polly voice per locale (Twilio's Text-to-Speech list).
+# Twilio <Say> language and voice per locale: only voices named in Twilio's own list of <Say>
+# voices, https://www.twilio.com/docs/voice/twiml/say/text-speech#available-voices-and-languages, whose
+# source is TwilioDevEd/api-snippets voice/tts/available-voices-list.md (read at commit b04350e2).
+# Bengali is not in that copy; Google.bn-IN-Standard-C is in the later copies of the same table kept by
+# projects that validate voices against it (e.g. GooeyAI/gooey-server routers/twilio_api.py). Neither
+# lists Burmese, Khmer, Nepali, Urdu or Swahili: those need recorded prompts (docs/voice-prompts.md).
+# Standard voices, not Neural/Wavenet ones: they cost less per call and every one here is listed.
 SAY_VOICES: dict[str, tuple[str, str]] = {
     "en": ("en-US", "Polly.Joanna"),
     "zh_Hans": ("cmn-CN", "Polly.Zhiyu"),
-    "es": ("es-MX", "Polly.Mia"),
-    "fr": ("fr-FR", "Polly.Lea"),
-    "pl": ("pl-PL", "Polly.Ewa"),
+    "zh_Hant": ("cmn-TW", "Google.cmn-TW-Standard-A"),
+    "vi": ("vi-VN", "Google.vi-VN-Standard-A"),
+    "th": ("th-TH", "Google.th-TH-Standard-A"),
+    "ms": ("ms-MY", "Google.ms-MY-Standard-A"),
+    "id": ("id-ID", "Google.id-ID-Standard-A"),
+    "fil": ("fil-PH", "Google.fil-PH-Standard-A"),
+    "bn": ("bn-IN", "Google.bn-IN-Standard-C"),
     "hi": ("hi-IN", "Polly.Aditi"),
-    "cs": ("cs-CZ", "Polly.Jitka-Neural"),
+    "ta": ("ta-IN", "Google.ta-IN-Standard-C"),
+    "es": ("es-MX", "Polly.Mia"),
+    "cs": ("cs-CZ", "Google.cs-CZ-Standard-A"),
+    "pl": ("pl-PL", "Polly.Ewa"),
+    "uk": ("uk-UA", "Google.uk-UA-Standard-A"),
+    "fr": ("fr-FR", "Polly.Lea"),
 }
-_KEY = re.compile(r"^[a-z_]{1,32}$")
+# Shipped locales Twilio cannot speak: the menu offers them only where a group recorded the prompts.
+RECORDED_ONLY = ("my", "km", "ne", "ur", "sw")
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # consent, menu_option_2, digit_7: never a path
 
 
 @dataclass(frozen=True)

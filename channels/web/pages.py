@@ -114,7 +114,8 @@ async def report_submit(request: Request) -> HTMLResponse:
             **_form_context(locale),
         )  # fmt: skip
     receipt = await run_in_threadpool(accept_report, request.app.state.service, result)
-    return _page(request, "receipt.html", locale, explicit=True, receipt=format_receipt(receipt))
+    # No language links here: following one leaves this page, and the code is shown only once.
+    return _page(request, "receipt.html", locale, explicit=True, receipt=format_receipt(receipt), show_languages=False)
 
 
 @router.get("/status")

@@ -33,8 +33,14 @@ def request_locale(request: Request, explicit: str | None = None, default: str |
 
 
 def render(request: Request, template: str, locale: str, *, explicit: bool = False, **context: Any) -> str:
+    """Render ``template`` in ``locale``: ``<html lang dir>``, the language switcher, gettext, and
+    ``format_date``/``format_number`` (Babel, the worker's locale) for any date or count on a page.
+
+    The language choice travels in the URL (``?lang=``, carried by every internal link and by the
+    forms' hidden ``lang``), never in a cookie: nothing on a shared phone remembers the language.
+    """
     t = i18n.translations(locale)
-    languages = [(loc, i18n.language_name(loc)) for loc in i18n.available_locales()]
+    languages = [(loc, i18n.language_name(loc), i18n.html_lang(loc)) for loc in i18n.available_locales()]
     return env.get_template(template).render(
         request=request,
         locale=locale,
@@ -45,5 +51,8 @@ def render(request: Request, template: str, locale: str, *, explicit: bool = Fal
         gettext=t.gettext,
         ngettext=t.ngettext,
         _=t.gettext,
+        format_date=lambda value, style="long": i18n.format_date(value, locale, style),
+        format_number=lambda value: i18n.format_number(value, locale),
+        iso_date=lambda value: i18n.as_date(value).isoformat(),
         **context,
     )

@@ -31,7 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Screenshots for a person (or CI) to look at: $INTAKE_ARTIFACTS, else tests/artifacts/ (gitignored).
+ARTIFACTS = Path(os.environ.get("INTAKE_ARTIFACTS") or Path(__file__).resolve().parents[1] / "artifacts")
 PHONE = {"width": 360, "height": 740}  # a small, cheap smartphone
 
 
@@ -85,6 +86,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveIntake]:
 
 @pytest.fixture
 def artifacts() -> Path:
-    """Screenshots land in test-artifacts/ (gitignored), for a person to look at after a run."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    """Screenshots land in ARTIFACTS (gitignored), for a person to look at after a run."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

@@ -3,7 +3,8 @@
 Report -> receipt -> status -> follow-up, in Debian's Chromium against the real intake app on
 loopback. Every request the page makes must go to the intake itself (no CDN, no font service, no
 analytics: docs/threat-model.md#network-observer), and no page may scroll sideways on a small phone.
-Screenshots go to test-artifacts/ for a person to look at.
+The form and the status page are rendered in every shipped language (Urdu right to left, mirrored).
+Screenshots go to $INTAKE_ARTIFACTS (default tests/artifacts/) for a person to look at.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +21,8 @@ import pytest
 
 import i18n
 from intake.node import open_cases
+from intake.receipts import parse_receipt
+from intake.services import IntakeService
 from tests.browser.conftest import PHONE, LiveIntake
 from tests.conftest import drain_node
 
@@ -214,3 +218,131 @@ def test_script_really_is_off(nojs: Any) -> None:
     """The no-JS context stops page scripts (so the flow above proves the pages need none)."""
     nojs.set_content("<title>before</title><script>document.title = 'ran'</script>")
     assert nojs.title() == "before"
+
+
+# -- every shipped language ---------------------------------------------------------------------------
+
+# Anything visible that sticks out of the 360 px screen: an element's box, or a line of its text.
+# (The honeypot is off screen on purpose.)
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth, out = [];
+  const off = (r) => r.width > 0 && (r.right > width + 0.5 || r.left < -0.5);
+  for (const e of document.body.querySelectorAll('*')) {
+    if (e.closest('.hp')) continue;
+    if (off(e.getBoundingClientRect())) out.push(e.tagName + (e.id ? '#' + e.id : ''));
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim() || node.parentElement.closest('.hp')) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    if ([...range.getClientRects()].some(off)) out.push(JSON.stringify(node.textContent.trim().slice(0, 40)));
+  }
+  return out;
+}"""
+
+
+def no_overflow(page: Any, what: str) -> None:
+    sticking_out = page.evaluate(OVERFLOW)
+    assert not sticking_out, f"{what}: wider than a 360 px phone: {sticking_out}"
+
+
+def box(page: Any, selector: str) -> dict[str, float]:
+    """Where the element's content is drawn: its text's extent (a block stretches to the full width
+    in either direction), or its box when it has no text (a check box)."""
+    found = page.evaluate(
+        """(selector) => {
+          const e = document.querySelector(selector);
+          if (!e) return null;
+          const range = document.createRange();
+          range.selectNodeContents(e);
+          const r = e.textContent.trim() ? range.getBoundingClientRect() : e.getBoundingClientRect();
+          return {x: r.left, y: r.top, width: r.width, height: r.height};
+        }""",
+        selector,
+    )
+    assert found is not None, f"{selector} is not on the page"
+    return dict(found)
+
+
+@pytest.fixture(scope="module")
+def answered(live: LiveIntake) -> str:
+    """A report with one reply from the labour group, so the status page shows a dated reply."""
+    import httpx
+
+    response = httpx.post(live.url("/api/v1/reports"), json={"description": "Wages three months late."}, timeout=10)
+    assert response.status_code == 201, response.text
+    code = response.json()["receipt"]
+    service = IntakeService.open(live.node.settings)
+    try:
+        parsed = parse_receipt(code)
+        assert parsed is not None
+        service.inbox.post_message(service.receipts.hash(parsed), "We met the factory; back pay is promised.")
+    finally:
+        service.close()
+    return str(code)
+
+
+def test_every_language_renders_on_a_small_phone(live: LiveIntake, nojs: Any, artifacts: Path, answered: str) -> None:
+    """The form and the status page (with a dated reply) in each shipped language: the page's
+    language and direction, the worker's own strings, nothing wider than the phone, a screenshot
+    each (lang-<locale>-report.png, lang-<locale>-status.png). One browser page for all of them."""
+    page = nojs
+    seen = Recorder(page)
+    for locale in i18n.available_locales():
+        t = i18n.translations(locale)
+        direction = i18n.text_direction(locale)
+        page.goto(live.url(f"/report?lang={locale}"))
+        assert page.get_attribute("html", "lang") == i18n.html_lang(locale)
+        assert page.get_attribute("html", "dir") == direction
+        assert page.evaluate("() => getComputedStyle(document.body).direction") == direction
+        assert (page.text_content("h1") or "").strip() == t.gettext("Make a report")
+        no_overflow(page, f"/report in {locale}")
+        shot(page, artifacts, f"lang-{locale}-report")
+
+        page.goto(live.url(f"/status?lang={locale}"))
+        page.fill("#receipt", answered)
+        submit(page, "/status")
+        assert page.get_attribute("html", "lang") == i18n.html_lang(locale)
+        assert (page.text_content("h1") or "").strip() == t.gettext("Your report")
+        assert page.locator(".messages time").count() == 1, "the reply is shown with its date"
+        when = date.fromisoformat(page.get_attribute(".messages time", "datetime") or "")
+        assert (page.text_content(".messages time") or "").strip() == i18n.format_date(when, locale)
+        no_overflow(page, f"/status in {locale}")
+        shot(page, artifacts, f"lang-{locale}-status")
+    seen.assert_only(live.base)
+
+
+def test_urdu_is_laid_out_right_to_left(live: LiveIntake, nojs: Any, artifacts: Path) -> None:
+    """The Urdu form mirrors the English one: labels and headings start at the right edge, the
+    check boxes sit at the right of their labels, the header's title is on the right."""
+    if "ur" not in i18n.available_locales():
+        pytest.skip("Urdu does not ship yet")
+    page = nojs
+    edges = {}
+    for locale in ("en", "ur"):
+        page.goto(live.url(f"/report?lang={locale}"))
+        edges[locale] = {
+            sel: box(page, sel)
+            for sel in ('label[for="description"]', "h1", ".home", 'input[name="categories"]', 'label[for="factory"]')
+        }
+        main = page.locator("main").bounding_box()
+        assert main is not None
+        edges[locale]["main"] = dict(main)
+    en, ur = edges["en"], edges["ur"]
+    assert page.evaluate("() => getComputedStyle(document.documentElement).direction") == "rtl"
+    left_margin = en["main"]["x"]
+    right_margin = PHONE["width"] - (ur["main"]["x"] + ur["main"]["width"])
+    assert abs(left_margin - right_margin) <= 1, "the page's margins mirror"
+    for sel in ('label[for="description"]', 'label[for="factory"]', "h1", ".home"):
+        en_start = en[sel]["x"] - en["main"]["x"]
+        ur_start = (ur["main"]["x"] + ur["main"]["width"]) - (ur[sel]["x"] + ur[sel]["width"])
+        assert en_start <= 2, f"{sel} starts at the left edge in English ({en[sel]})"
+        assert ur_start <= 2, f"{sel} starts at the right edge in Urdu ({ur[sel]}, main {ur['main']})"
+        assert ur[sel]["x"] > en[sel]["x"], f"{sel} is mirrored"
+    checkbox_en, checkbox_ur = en['input[name="categories"]'], ur['input[name="categories"]']
+    assert checkbox_en["x"] < PHONE["width"] / 2 < checkbox_ur["x"], "check boxes move to the right"
+    honeypot = page.locator("#website").bounding_box()
+    assert honeypot is None or honeypot["x"] >= PHONE["width"], f"the honeypot is on screen: {honeypot}"
+    shot(page, artifacts, "lang-ur-report-rtl")

@@ -117,3 +117,25 @@ def follow(xml: ElementTree.Element) -> str:
     redirect = xml.find("Redirect")
     assert redirect is not None, ElementTree.tostring(xml)
     return redirect.text or ""
+
+
+def menu_position(home: Path, locale: str) -> tuple[int, str]:
+    """(page, digit) of ``locale`` in the hotline's language menu: 8 to a page, in the menu's order."""
+    from channels.voice.routes import PER_PAGE
+    from channels.voice.voices import voices
+
+    index = [v.locale for v in voices(home)].index(locale)
+    return index // PER_PAGE, str(index % PER_PAGE + 1)
+
+
+def choose_language(client: TestClient, home: Path, locale: str) -> tuple[ElementTree.Element, ElementTree.Element]:
+    """Call in, press 9 until ``locale``'s page, press its digit: (that page's menu, the next step's TwiML)."""
+    from channels.voice.routes import MORE_DIGIT
+
+    page, digit = menu_position(home, locale)
+    _, menu = post(client, "/twilio/voice")
+    for _ in range(page):
+        _, redirect = post(client, follow(menu), Digits=MORE_DIGIT)
+        _, menu = post(client, follow(redirect))
+    _, after = post(client, follow(menu), Digits=digit)
+    return menu, after
