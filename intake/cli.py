@@ -394,6 +394,21 @@ def desk_pair() -> None:
     )
 
 
+@desk_app.command("unpair")
+def desk_unpair() -> None:
+    """On the intake server: revoke every desk token (a lost or seized desk laptop); pair again after."""
+    from channels.web.desk_api import TOKENS
+
+    settings = _state.settings()
+    inbox = open_inbox(settings)
+    try:
+        known = json.loads(inbox.get_meta(TOKENS) or "[]")
+        inbox.set_meta(TOKENS, "[]")
+    finally:
+        inbox.close()
+    console.print(d_("Revoked {n} desk tokens; no desk can pull from this intake until it is paired again.").format(n=len(known)))
+
+
 @app.command()
 def demo(
     port: Annotated[int, typer.Option("--port", help=d_("Port for the demo intake."))] = 8000,

@@ -131,6 +131,10 @@ def create_desk_app(settings: Settings) -> FastAPI:
 
     app.include_router(relay.router)
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)  # no icon, and no 404 in every browser's log
+
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)

@@ -118,7 +118,9 @@ class CaseWork:
         params: list[Any] = []
         if f.overdue:  # in a stage with a target, and in it since before (now - target days)
             now = now or datetime.now(UTC)
-            late = ["(c.status = ? AND COALESCE(NULLIF(c.status_since, ''), c.created_at) < ?)"] * len(deadlines or {})
+            # status_since is set on every write (migrations 5 and 8 filled older rows): plain
+            # columns, so each stage is a range of the cases_by_stage index.
+            late = ["(c.status = ? AND c.status_since < ?)"] * len(deadlines or {})
             where.append("(" + (" OR ".join(late) or "0") + ")")
             for status, days in (deadlines or {}).items():
                 params += [status, (now - timedelta(days=days)).isoformat()]
@@ -137,21 +139,25 @@ class CaseWork:
         if f.category:
             where.append("EXISTS (SELECT 1 FROM json_each(c.categories) WHERE value = ?)")
             params.append(f.category)
-        join = ""
+        source = "cases c"
+        order = "CASE c.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c.id DESC"
         if f.q.strip():
             q = f.q.strip()
             if len(q) >= 3:  # the trigram index needs three characters
-                join = "JOIN cases_fts ON cases_fts.rowid = c.id"
-                where.append("cases_fts MATCH ?")
-                params.append('"' + q.replace('"', '""') + '"')
+                # Matches newest first, in the order FTS5 keeps them (its rowid), and the walk stops
+                # at the limit: a common word among a million cases is not sorted whole.
+                source = "cases_fts CROSS JOIN cases c ON c.id = cases_fts.rowid"
+                order = "cases_fts.rowid DESC"
+                where.insert(0, "cases_fts MATCH ?")
+                params.insert(0, '"' + q.replace('"', '""') + '"')
             else:
                 where.append("(c.description LIKE ? ESCAPE '\\' OR c.factory LIKE ? ESCAPE '\\')")
                 like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
                 params += [like, like]
         sql = (
-            f"SELECT {_COLUMNS} FROM cases c {join} "  # noqa: S608 - fixed columns and clauses
+            f"SELECT {_COLUMNS} FROM {source} "  # noqa: S608 - fixed columns and clauses
             + (f"WHERE {' AND '.join(where)} " if where else "")
-            + "ORDER BY CASE c.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c.id DESC LIMIT ?"
+            + f"ORDER BY {order} LIMIT ?"
         )
         params.append(max(1, min(f.limit, 1000)))
         with self.store._lock:

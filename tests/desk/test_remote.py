@@ -117,3 +117,26 @@ def test_intake_desk_pair_prints_a_token_once(tmp_path: Path) -> None:
             assert client.get("/desk/v1/items", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     finally:
         service.close()
+
+
+def test_intake_desk_unpair_revokes_every_token(tmp_path: Path) -> None:
+    node = make_node(tmp_path / "node")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "intake.cli", "--home", str(node.home), "desk", *args],
+            capture_output=True, text=True, env={**env, "COLUMNS": "200"}, stdin=subprocess.DEVNULL, timeout=60,
+            check=False,
+        )  # fmt: skip
+
+    tokens = [next(x for x in run("pair").stdout.splitlines() if x.startswith("dsk_")) for _ in range(2)]
+    out = run("unpair")
+    assert out.returncode == 0 and "Revoked 2 desk tokens" in out.stdout, out.stderr
+    service = IntakeService.open(node.settings)
+    try:
+        with TestClient(create_intake_app(node.settings, service)) as client:
+            for token in tokens:
+                assert client.get("/desk/v1/items", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    finally:
+        service.close()
