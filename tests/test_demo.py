@@ -63,6 +63,22 @@ def test_demo_once_seeds_drains_and_prints_the_passphrase(demo: tuple[Path, str]
         httpx.get(f"{url.group(1)}/healthz", timeout=2)
 
 
+def test_demo_relays_two_summaries_the_partner_opens(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    assert "Relayed 2 approved summaries to a demo partner over HTTP" in out
+    assert "The partner verified and opened 2 envelopes" in out
+    passphrase = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert passphrase
+    partner_home = home.with_name(home.name + "-partner")
+    listed = run(
+        "partner", "cases", "list", "--json", "--user", "analyst",
+        extra={"INTAKE_PARTNER_HOME": str(partner_home), "INTAKE_PASSPHRASE": passphrase.group(1)},
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    cases = json.loads(listed.stdout)
+    assert len(cases) == 2 and all(c["node"] == "demo-node" for c in cases)
+
+
 def test_demo_cases_open_with_the_printed_passphrase(demo: tuple[Path, str]) -> None:
     home, out = demo
     match = re.search(r"Demo passphrase for user demo: (\S+)", out)

@@ -44,6 +44,9 @@ BOARD: dict[CaseStatus, BoardStatus] = {
     CaseStatus.WITHDRAWN: BoardStatus.CLOSED,
 }
 SEVERITIES = ("urgent", "high", "normal", "low")
+# The desk's order: urgent, then high, then the rest; newest first within each (indexes in cases.py).
+_RANK = "CASE c.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END"
+_RANKS = {"urgent": 0, "high": 1}
 # The same columns as CasesStore._COLUMNS, qualified for joins.
 _COLUMNS = ", ".join(
     "c." + col
@@ -116,14 +119,6 @@ class CaseWork:
     def find(self, f: Filters, deadlines: Mapping[str, int] | None = None, now: datetime | None = None) -> list[Case]:
         where: list[str] = []
         params: list[Any] = []
-        if f.overdue:  # in a stage with a target, and in it since before (now - target days)
-            now = now or datetime.now(UTC)
-            # status_since is set on every write (migrations 5 and 8 filled older rows): plain
-            # columns, so each stage is a range of the cases_by_stage index.
-            late = ["(c.status = ? AND c.status_since < ?)"] * len(deadlines or {})
-            where.append("(" + (" OR ".join(late) or "0") + ")")
-            for status, days in (deadlines or {}).items():
-                params += [status, (now - timedelta(days=days)).isoformat()]
         for column, value in (
             ("status", f.status),
             ("channel", f.channel),
@@ -140,7 +135,8 @@ class CaseWork:
             where.append("EXISTS (SELECT 1 FROM json_each(c.categories) WHERE value = ?)")
             params.append(f.category)
         source = "cases c"
-        order = "CASE c.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, c.id DESC"
+        order = f"{_RANK}, c.id DESC"
+        search = False
         if f.q.strip():
             q = f.q.strip()
             if len(q) >= 3:  # the trigram index needs three characters
@@ -148,20 +144,42 @@ class CaseWork:
                 # at the limit: a common word among a million cases is not sorted whole.
                 source = "cases_fts CROSS JOIN cases c ON c.id = cases_fts.rowid"
                 order = "cases_fts.rowid DESC"
+                search = True
                 where.insert(0, "cases_fts MATCH ?")
                 params.insert(0, '"' + q.replace('"', '""') + '"')
             else:
                 where.append("(c.description LIKE ? ESCAPE '\\' OR c.factory LIKE ? ESCAPE '\\')")
                 like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
                 params += [like, like]
+        limit = max(1, min(f.limit, 1000))
+        if not f.overdue:
+            return self._select(source, where, params, order, limit)
+        # Overdue: in a stage with a target, and in it since before (now - target days). One query
+        # per stage, each a walk of the (status, rank, id, status_since) index that stops at the
+        # limit, merged here: an OR of stages would make SQLite sort every overdue case.
+        now = now or datetime.now(UTC)
+        found: list[Case] = []
+        for status, days in (deadlines or {}).items():
+            if f.status and f.status != status:
+                continue
+            stage = [*where, "c.status = ?", "c.status_since < ?"]
+            found += self._select(
+                source, stage, [*params, status, (now - timedelta(days=days)).isoformat()], order, limit
+            )
+        if search:
+            found.sort(key=lambda c: -c.id)
+        else:
+            found.sort(key=lambda c: (_RANKS.get(c.severity, 2), -c.id))
+        return found[:limit]
+
+    def _select(self, source: str, where: list[str], params: list[Any], order: str, limit: int) -> list[Case]:
         sql = (
             f"SELECT {_COLUMNS} FROM {source} "  # noqa: S608 - fixed columns and clauses
             + (f"WHERE {' AND '.join(where)} " if where else "")
             + f"ORDER BY {order} LIMIT ?"
         )
-        params.append(max(1, min(f.limit, 1000)))
         with self.store._lock:
-            rows = self.store._conn.execute(sql, params).fetchall()
+            rows = self.store._conn.execute(sql, [*params, limit]).fetchall()
         return [CasesStore._case(r, []) for r in rows]
 
     def stages(self, case_ids: list[int]) -> dict[int, Stage]:

@@ -344,3 +344,45 @@ def test_consent_changes_on_the_workers_word_and_is_audited(work: CaseWork) -> N
     assert int(work.store.get_case(case_id).consent) == 1
     assert work.update(case_id, seen_version=version + 1, consent=1).case.version == version + 1  # no change
     verified(work)
+
+
+def test_the_overdue_filter_matches_the_stage_targets(tmp_path: Path) -> None:
+    """Against a brute-force count over every case: each stage's target, order, limit, other filters."""
+    from datetime import UTC, datetime, timedelta
+
+    node = make_node(tmp_path / "node")
+    store = open_cases(node.settings, node.keys)
+    try:
+        work = CaseWork(store, node.keys)
+        now = datetime(2026, 6, 1, tzinfo=UTC)
+        deadlines = {"new": 2, "triaged": 7, "investigating": 30, "remedy": 90}
+        statuses = ["new", "triaged", "investigating", "remedy", "resolved"]
+        expected: set[int] = set()
+        for n in range(60):
+            status = statuses[n % 5]
+            since = now - timedelta(days=(n * 7) % 120, hours=1)
+            case_id = new_case(work, f"Case {n} about overtime." if n % 2 else f"Case {n} about wages.")
+            severity = ("urgent", "high", "normal", "low")[n % 4]
+            store._conn.execute(
+                "UPDATE cases SET status = ?, status_since = ?, severity = ? WHERE id = ?",
+                (status, since.isoformat(), severity, case_id),
+            )
+            if status in deadlines and since < now - timedelta(days=deadlines[status]):
+                expected.add(case_id)
+        assert expected and len(expected) < 60, "some but not all are late"
+        found = work.find(Filters(overdue=True), deadlines, now)
+        assert {c.id for c in found} == expected
+        rank = {"urgent": 0, "high": 1}
+        assert [c.id for c in found] == [
+            c.id for c in sorted(found, key=lambda c: (rank.get(c.severity, 2), -c.id))
+        ], "urgent first, then newest"
+        assert [c.id for c in work.find(Filters(overdue=True, limit=5), deadlines, now)] == [c.id for c in found[:5]]
+        triaged = {c.id for c in work.find(Filters(overdue=True, status="triaged"), deadlines, now)}
+        assert triaged == {i for i in expected if store.get_case(i).status.value == "triaged"}
+        assert work.find(Filters(overdue=True, status="resolved"), deadlines, now) == []
+        searched = work.find(Filters(overdue=True, q="overtime"), deadlines, now)
+        assert {c.id for c in searched} == {i for i in expected if "overtime" in store.get_case(i).description}
+        assert [c.id for c in searched] == sorted((c.id for c in searched), reverse=True), "search: newest first"
+        assert work.find(Filters(overdue=True), {}, now) == [], "no targets, nothing overdue"
+    finally:
+        store.close()
