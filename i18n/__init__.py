@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -179,6 +180,21 @@ def cli_locale() -> str:
     return SOURCE_LOCALE
 
 
+# The desk app sets this per request to the unlocked user's chosen language; elsewhere it is unset
+# and caseworker strings follow the CLI's locale.
+_desk_locale: ContextVar[str | None] = ContextVar("desk_locale", default=None)
+
+
+def desk_locale() -> str:
+    """The locale caseworker strings are translated into right now."""
+    return _desk_locale.get() or cli_locale()
+
+
+def set_desk_locale(locale: str | None) -> None:
+    """Use ``locale`` (a shipped desk locale, else the CLI's) for caseworker strings in this context."""
+    _desk_locale.set(locale if locale in available_locales(DESK_DOMAIN) else None)
+
+
 def d_(message: str) -> str:
-    """Translate a caseworker-facing string now, in the CLI's locale."""
-    return translations(cli_locale(), DESK_DOMAIN).gettext(message)
+    """Translate a caseworker-facing string now, in the desk user's or else the CLI's locale."""
+    return translations(desk_locale(), DESK_DOMAIN).gettext(message)

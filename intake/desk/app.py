@@ -74,9 +74,11 @@ class Forbidden(IntakeError):
 
 def page(template: str, status: int = 200, session: Session | None = None, **ctx: Any) -> HTMLResponse:
     """Render a desk page (templates in intake/desk/templates, strings from the desk catalog)."""
+    loc = i18n.desk_locale()
     html = env.get_template(template).render(
-        _=d_, session=session, csrf=session.csrf if session else "", lang=i18n.html_lang(i18n.cli_locale()), **ctx
-    )
+        _=d_, session=session, csrf=session.csrf if session else "", lang=i18n.html_lang(loc),
+        dir=i18n.text_direction(loc), **ctx,
+    )  # fmt: skip
     return HTMLResponse(html, status_code=status)
 
 
@@ -137,6 +139,14 @@ def create_desk_app(settings: Settings) -> FastAPI:
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
+        # The desk's language: the unlocked user's choice; on the unlock page, ?lang= or the browser's.
+        session = sessions.get(request.cookies.get(COOKIE)) if request.cookies.get(COOKIE) else None
+        if session is not None and session.locale:
+            i18n.set_desk_locale(session.locale)
+        else:
+            i18n.set_desk_locale(
+                _negotiate_desk(request.headers.get("accept-language"), request.query_params.get("lang"))
+            )
         response: Response = await call_next(request)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
@@ -180,25 +190,28 @@ def create_desk_app(settings: Settings) -> FastAPI:
     @app.get("/login")
     def login_form() -> HTMLResponse:
         users = list(load_keyring(settings).users)
-        return page("login.html", users=users)
+        return page("login.html", users=users, languages=_desk_languages(), chosen=i18n.desk_locale())
 
     @app.post("/login")
     async def login(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=8)
         user = str(form.get("user") or "")
         passphrase = str(form.get("passphrase") or "")
+        chosen = str(form.get("lang") or "")
+        chosen = chosen if chosen in i18n.available_locales(i18n.DESK_DOMAIN) else ""
+        if chosen:
+            i18n.set_desk_locale(chosen)
         users = list(load_keyring(settings).users)
+        again: dict[str, Any] = {"users": users, "languages": _desk_languages(), "chosen": i18n.desk_locale()}
         try:
             keys = await run_in_threadpool(unlock, settings, user or None, passphrase)
         except WrongPassphrase:
-            return page(
-                "login.html", status=401, users=users, error=d_("Wrong user or passphrase. Nothing was changed.")
-            )
+            return page("login.html", status=401, error=d_("Wrong user or passphrase. Nothing was changed."), **again)
         except NodeError:
-            return page("login.html", status=500, users=users, error=d_("The node's keyring cannot be read."))
+            return page("login.html", status=500, error=d_("The node's keyring cannot be read."), **again)
         store = await run_in_threadpool(open_cases, settings, keys)
         sessions.drop(request.cookies.get(COOKIE))  # unlocking again forgets the earlier session at once
-        token = sessions.create(keys, store)
+        token = sessions.create(keys, store, locale=chosen)
         session = sessions.get(token)
         assert session is not None  # noqa: S101 - just created
         if keys.role is not Role.VIEWER:
@@ -360,6 +373,22 @@ def create_desk_app(settings: Settings) -> FastAPI:
         return Response(data, media_type=content_type or "application/octet-stream")
 
     return app
+
+
+def _desk_languages() -> list[tuple[str, str]]:
+    """(locale, its own name) for every locale the desk is translated into."""
+    return [(loc, i18n.language_name(loc)) for loc in i18n.available_locales(i18n.DESK_DOMAIN)]
+
+
+def _negotiate_desk(accept_language: str | None, explicit: str | None) -> str | None:
+    desk = i18n.available_locales(i18n.DESK_DOMAIN)
+    if explicit and i18n.normalize(explicit) in desk:
+        return i18n.normalize(explicit)
+    for part in (accept_language or "")[:512].split(","):
+        chosen = i18n.normalize(part.split(";")[0])
+        if chosen in desk:
+            return chosen
+    return None
 
 
 def _int_or_none(value: str | None) -> int | None:

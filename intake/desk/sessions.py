@@ -20,6 +20,7 @@ class Session:
     store: CasesStore
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     last: float = field(default_factory=time.monotonic)
+    locale: str = ""  # the desk language this user chose when unlocking ("" = the CLI's)
 
 
 class Sessions:
@@ -29,10 +30,10 @@ class Sessions:
         self._items: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def create(self, keys: NodeKeys, store: CasesStore) -> str:
+    def create(self, keys: NodeKeys, store: CasesStore, locale: str = "") -> str:
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._items[token] = Session(keys, store, last=self._clock())
+            self._items[token] = Session(keys, store, last=self._clock(), locale=locale)
         return token
 
     def get(self, token: str | None) -> Session | None:
