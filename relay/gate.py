@@ -14,6 +14,7 @@ hash-chained audit log (hashes and counts only, never the text).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -356,9 +357,17 @@ class Relay:
             if current.content_hash != shown_hash:
                 raise Stale(f"case {case_id}: the summary changed since it was shown; review it again")
             conn.execute("INSERT OR IGNORE INTO relay_reviews (case_id) VALUES (?)", (case_id,))
+            has_contact = conn.execute("SELECT contact IS NOT NULL FROM cases WHERE id = ?", (case_id,)).fetchone()[0]
             conn.execute(
-                "UPDATE relay_reviews SET approved_hash = ?, approved_by = ?, approved_at = ? WHERE case_id = ?",
-                (shown_hash, self.keys.user, now.isoformat(), case_id),
+                "UPDATE relay_reviews SET approved_hash = ?, approved_by = ?, approved_at = ?, approved_inputs = ? "
+                "WHERE case_id = ?",
+                (
+                    shown_hash,
+                    self.keys.user,
+                    now.isoformat(),
+                    self._inputs(facts, review.names, bool(has_contact)),
+                    case_id,
+                ),
             )
             queued = 0
             for partner in partners:
@@ -409,7 +418,8 @@ class Relay:
         """Take back an approval: envelopes not yet delivered are cancelled. Returns how many."""
         with self.store.transaction() as conn:
             conn.execute(
-                "UPDATE relay_reviews SET approved_hash = '', approved_by = '', approved_at = '' WHERE case_id = ?",
+                "UPDATE relay_reviews SET approved_hash = '', approved_by = '', approved_at = '', approved_inputs = '' "
+                "WHERE case_id = ?",
                 (case_id,),
             )
             cur = conn.execute(
@@ -419,19 +429,45 @@ class Relay:
             self._audit(conn, "relay_withdraw", case_id, {"cancelled": cur.rowcount})
         return int(cur.rowcount)
 
+    def _inputs(self, facts: CaseFacts, names: Sequence[str], has_contact: bool) -> str:
+        """A cheap digest of everything a summary is built from (no redaction run): the case list
+        uses it to tell "changed since approval" for many cases at once."""
+        doc = {
+            "facts": {k: v for k, v in facts.__dict__.items() if k != "factory"},
+            "factory": facts.factory.model_dump() if facts.factory else None,
+            "names": list(names), "contact": has_contact, "patterns": list(self.patterns),
+        }  # fmt: skip
+        return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+
     def reviews(self, limit: int = 200) -> list[tuple[int, str, int, str]]:
-        """Cases a coordinator may review: (case id, state, consent, status), those needing action first."""
-        with self.store._lock:
-            ids = [
-                r[0]
-                for r in self.store._conn.execute(
-                    "SELECT id FROM cases WHERE consent >= 1 ORDER BY id DESC LIMIT ?", (max(1, min(limit, 1000)),)
-                )
-            ]
+        """Cases a coordinator may review: (case id, state, consent, status), those needing action first.
+
+        Cheap enough for a page of hundreds: the state comes from the inputs digest stored at
+        approval, not from running redaction on every case (the case's own page does that).
+        """
         out = []
-        for case_id in ids:
-            r = self.review(case_id)
-            out.append((case_id, r.state, r.consent, r.draft.summary.status))
+        with self.store._lock:
+            conn = self.store._conn
+            rows = conn.execute(
+                "SELECT c.id, c.consent, c.contact IS NOT NULL, r.names, r.named_confirmed, r.approved_hash, "
+                "r.approved_inputs, r.narrative FROM cases c LEFT JOIN relay_reviews r ON r.case_id = c.id "
+                "WHERE c.consent >= 1 ORDER BY c.id DESC LIMIT ?",
+                (max(1, min(limit, 1000)),),
+            ).fetchall()
+            for case_id, consent, has_contact, names_json, confirmed, approved, inputs, narrative in rows:
+                facts, _ = self._facts(conn, case_id, narrative)
+                names = json.loads(names_json or "[]")
+                if facts.status == "withdrawn":
+                    state = "withdrawn"
+                elif consent == 2 and not confirmed:
+                    state = "needs_confirmation"
+                elif not approved:
+                    state = "to_review"
+                elif inputs != self._inputs(facts, names, bool(has_contact)):
+                    state = "changed"
+                else:
+                    state = "approved"
+                out.append((int(case_id), state, int(consent), facts.status))
         order = {"changed": 0, "to_review": 1, "needs_confirmation": 2, "approved": 3, "withdrawn": 4}
         return sorted(out, key=lambda x: (order.get(x[1], 5), -x[0]))
 

@@ -205,7 +205,8 @@ MIGRATIONS: list[list[str]] = [
             named_confirmed INTEGER NOT NULL DEFAULT 0,
             approved_hash TEXT NOT NULL DEFAULT '',
             approved_by TEXT NOT NULL DEFAULT '',
-            approved_at TEXT NOT NULL DEFAULT ''
+            approved_at TEXT NOT NULL DEFAULT '',
+            approved_inputs TEXT NOT NULL DEFAULT ''
         )""",
         """CREATE TABLE relay_outbox (
             envelope_id TEXT PRIMARY KEY,

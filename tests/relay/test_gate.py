@@ -71,6 +71,7 @@ def test_approval_is_bound_to_the_exact_summary(node: Node, relay: Relay, store:
     assert relay.outbox() == []
     assert relay.approve(case_id, review.content_hash) == 2
     assert relay.review(case_id).state == "approved"
+    assert {c: st for c, st, *_ in relay.reviews()}[case_id] == "approved", "the list agrees with the page"
     rows = relay.outbox()
     assert [(r.partner, r.sequence) for r in rows] == [("alpha", 1), ("beta", 1)], "one counter per partner"
     [a] = opened(relay, box_a, node)
@@ -82,6 +83,7 @@ def test_approval_is_bound_to_the_exact_summary(node: Node, relay: Relay, store:
     CaseWork(store, node.keys).update(case_id, seen_version=store.get_case(case_id).version, status="triaged")
     changed = relay.review(case_id)
     assert changed.state == "changed"
+    assert {c: st for c, st, *_ in relay.reviews()}[case_id] == "changed"
     assert changed.content_hash != review.content_hash
     with pytest.raises(Stale):
         relay.approve(case_id, review.content_hash)
@@ -196,3 +198,25 @@ def test_no_summary_text_in_cases_db_outside_sqlcipher(node: Node, relay: Relay)
         if path.is_file():
             data = path.read_bytes()
             assert b"supervisor" not in data and b"Example Electronics" not in data, path
+
+
+def test_the_review_list_agrees_with_each_case_page(node: Node, relay: Relay, store: CasesStore) -> None:
+    """The cheap list state (inputs digest) against the full build (redaction and content hash)."""
+    _box, key = partner_keys()
+    relay.add_partner("monitor", key)
+    ids = [file_case(node, contact_ok=True, phone=PHONE, name="Li Wei") for _ in range(3)]
+    ids.append(file_case(node, consent=Consent.WITH_NAME))
+    ids.append(file_case(node, consent=Consent.INTERNAL))
+    for case_id in ids[:3]:
+        relay.approve(case_id, relay.review(case_id).content_hash)
+    relay.save(ids[0], names=["Zhang San"])  # a new name to remove: the summary may change
+    work = CaseWork(store, node.keys)
+    work.update(ids[1], seen_version=store.get_case(ids[1]).version, status="triaged")
+    work.update(ids[1], seen_version=store.get_case(ids[1]).version, status="withdrawn")  # shreds the contact too
+    listed = {c: st for c, st, *_ in relay.reviews()}
+    assert ids[4] not in listed
+    for case_id, state in listed.items():
+        page = relay.review(case_id).state
+        assert state == page or (state == "changed" and page == "approved"), (case_id, state, page)
+    assert listed[ids[2]] == "approved" and listed[ids[3]] == "needs_confirmation"
+    assert listed[ids[1]] == "withdrawn" and listed[ids[0]] == "changed"
