@@ -406,7 +406,9 @@ def desk_unpair() -> None:
         inbox.set_meta(TOKENS, "[]")
     finally:
         inbox.close()
-    console.print(d_("Revoked {n} desk tokens; no desk can pull from this intake until it is paired again.").format(n=len(known)))
+    console.print(
+        d_("Revoked {n} desk tokens; no desk can pull from this intake until it is paired again.").format(n=len(known))
+    )
 
 
 @app.command()
