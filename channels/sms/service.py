@@ -15,14 +15,18 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import threading
 import time
+import unicodedata
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import i18n
 from channels.sms import texts
 from channels.sms.conversation import SESSION_IDLE, SmsState, step
+from channels.sms.detect import detect_locale
 from crypto import CannotOpen
 from crypto.fields import decrypt_field, encrypt_field
 from crypto.kdf import derive_key
@@ -179,7 +183,9 @@ def _handle(
         parts = []
     if outcome.status_query is not None:
         replies.extend(
-            status_replies(service, outcome.status_query, outcome.state.locale if outcome.state else _locale_of(state))
+            status_replies(
+                service, outcome.status_query, outcome.state.locale if outcome.state else _locale_of(state, msg.body)
+            )
         )
     if outcome.stopped:
         replies = []
@@ -227,8 +233,38 @@ def abandoned_item(
     return [(item_id, blob, None)]
 
 
-def _locale_of(state: SmsState | None) -> str:
-    return state.locale if state else "en"
+def _locale_of(state: SmsState | None, text: str = "") -> str:
+    """The conversation's language; with no conversation, the language of the STATUS word typed."""
+    if state is not None:
+        return state.locale
+    return query_locale(text)
+
+
+def query_locale(text: str) -> str:
+    """Which language a bare status query ("স্থিতি 1234-...", "查询1234...") was written in.
+
+    A status word of one language only decides. A word several languages share (STATUS is English,
+    Polish and Malay; स्थिति is Hindi and Nepali) leaves it to the script and cue words of the rest
+    of the message, then to English if the word is English, else to the first of those languages.
+    """
+    folded = unicodedata.normalize("NFKC", text).strip()
+    word = re.match(r"[^\d\s:：#-]+", folded)
+    candidates: list[str] = []
+    if word:
+        typed = word.group().casefold()
+        for loc in i18n.available_locales():
+            source = texts.KEYWORDS["status"] if loc == i18n.SOURCE_LOCALE else None
+            spellings = (source or i18n.translations(loc).gettext(texts.KEYWORDS["status"])).split("|")
+            if typed in {unicodedata.normalize("NFKC", w).strip().casefold() for w in spellings}:
+                candidates.append(loc)
+    if len(candidates) == 1:
+        return candidates[0]
+    guessed = detect_locale(text)
+    if candidates:
+        if guessed in candidates:
+            return guessed
+        return i18n.SOURCE_LOCALE if i18n.SOURCE_LOCALE in candidates else candidates[0]
+    return guessed or i18n.SOURCE_LOCALE
 
 
 def status_replies(service: IntakeService, code: ReceiptCode, locale: str) -> list[str]:

@@ -109,3 +109,31 @@ def test_every_receipt_sent_is_a_stored_report(env, before_flow: list[str], afte
         receipts += sum(1 for r in replies if re.search(r"\d{4}-\d{4}-\d{4}-\d{4}", r))
     assert receipts >= 1, "the full flow in the middle always completes"
     assert inbox.count() - before == receipts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("STATUS 1234-5678-9012-3456", "en"),
+        ("status: 1234567890123456", "en"),
+        ("SEMAK 1234-5678-9012-3456", "ms"),
+        ("CEK 1234-5678-9012-3456", "id"),
+        ("স্থিতি 1234-5678-9012-3456", "bn"),
+        ("查询1234-5678-9012-3456", "zh_Hans"),
+        ("1234-5678-9012-3456", "en"),
+        ("", "en"),
+    ],
+)
+def test_a_bare_status_query_is_answered_in_its_language(text: str, expected: str) -> None:
+    from channels.sms.service import query_locale
+
+    assert query_locale(text) == expected
+
+
+def test_a_status_query_after_the_conversation_is_answered_in_the_workers_language(env) -> None:
+    _node, desk = env
+    now = say(desk, ["工资三个月没发", "示例电子厂", "完成", "1", "1", "不"], sender="+8613800138001")
+    replies = handle_inbound(
+        desk, SmsInbound("smssync", "later-1", "+8613800138001", "查询 0000-0000-0000-0000"), now=now
+    )
+    assert replies and all(not ch.isascii() or ch.isdigit() or ch in " -:：,.!?()" for ch in replies[0]), replies
