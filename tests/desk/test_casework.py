@@ -373,9 +373,9 @@ def test_the_overdue_filter_matches_the_stage_targets(tmp_path: Path) -> None:
         found = work.find(Filters(overdue=True), deadlines, now)
         assert {c.id for c in found} == expected
         rank = {"urgent": 0, "high": 1}
-        assert [c.id for c in found] == [
-            c.id for c in sorted(found, key=lambda c: (rank.get(c.severity, 2), -c.id))
-        ], "urgent first, then newest"
+        assert [c.id for c in found] == [c.id for c in sorted(found, key=lambda c: (rank.get(c.severity, 2), -c.id))], (
+            "urgent first, then newest"
+        )
         assert [c.id for c in work.find(Filters(overdue=True, limit=5), deadlines, now)] == [c.id for c in found[:5]]
         triaged = {c.id for c in work.find(Filters(overdue=True, status="triaged"), deadlines, now)}
         assert triaged == {i for i in expected if store.get_case(i).status.value == "triaged"}

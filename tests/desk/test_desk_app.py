@@ -815,7 +815,9 @@ def test_each_user_gets_the_desk_in_their_own_language(node: Node, desk: Desk) -
     assert zh.gettext("Cases") in cases and 'lang="zh-Hans"' in cases, "the user's choice wins over the browser"
     # Another caseworker on the same desk, in English, at the same time.
     other = TestClient(desk.app, base_url="http://127.0.0.1:8001")
-    assert other.post("/login", data={"user": node.user, "passphrase": node.passphrase, "lang": "en"}).status_code == 200
+    assert (
+        other.post("/login", data={"user": node.user, "passphrase": node.passphrase, "lang": "en"}).status_code == 200
+    )
     english = other.get("/cases").text
     assert f">{d_('Cases')}</h1>" in english and 'lang="en"' in english
     assert zh.gettext("Cases") in desk.client.get("/cases").text
