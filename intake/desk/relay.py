@@ -22,6 +22,7 @@ from intake.desk.app import current, form_of, page
 from intake.desk.sessions import Session
 from intake.errors import InvalidInput
 from intake.settings import Settings
+from intake.store.casework import CaseWork
 from relay.gate import NotEligible, Relay, Review, Stale
 from relay.redact import Redacted
 
@@ -101,6 +102,8 @@ async def relay_list(request: Request) -> HTMLResponse:
 @router.get("/cases/{case_id}/relay")
 async def relay_case(request: Request, case_id: int) -> HTMLResponse:
     session = current(request, Role.COORDINATOR)
+    # The page shows the worker's words: a view of the case, in the audit log like any other.
+    await run_in_threadpool(CaseWork(session.store, session.keys).open_case, case_id)
     return await _review_page(session, request.app.state.settings, case_id)
 
 

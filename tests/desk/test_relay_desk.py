@@ -69,6 +69,9 @@ def test_the_review_page_highlights_every_removal(node: Node, desk: TestClient) 
     assert d_("Waiting for review") in text
     assert f'href="/cases/{case_id}/relay"' in desk.get(f"/cases/{case_id}").text, "linked from the case page"
     assert f'href="/cases/{case_id}/relay"' in desk.get("/relay").text
+    with cases_store(node) as store:
+        views = store._conn.execute("SELECT count(*) FROM audit WHERE action = 'view' AND case_id = ?", (case_id,))
+        assert views.fetchone()[0] >= 2, "the review page is a view of the case, audited"
 
 
 def test_approving_seals_what_was_shown_and_a_stale_page_is_refused(node: Node, desk: TestClient) -> None:
