@@ -310,6 +310,8 @@ def run(n: int, args: argparse.Namespace) -> list[tuple[str, float, str]]:
                 ("default list", Filters()),
                 ("q 加班费", Filters(q="加班费")),
                 ("category", Filters(category="wages")),
+                ("severity + channel", Filters(severity="high", channel="sms")),
+                ("overdue, one stage", Filters(overdue=True, status="triaged")),
             ):
                 print(f"[{n:,}] EXPLAIN {label}:", flush=True)
                 sql, params = capture_sql(work, f, deadlines)

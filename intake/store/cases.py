@@ -237,6 +237,13 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX cases_by_stage_rank ON cases(status, "
         "(CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), id DESC, status_since)",
     ],
+    # 9: the severity, channel and language filters walk their own part of the desk's order
+    # (at 1,000,000 cases severity + channel took 558 ms p95 through the rank index alone)
+    [
+        f"CREATE INDEX cases_by_{column}_rank ON cases({column}, "
+        "(CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), id DESC)"
+        for column in ("severity", "channel", "locale")
+    ],
 ]
 
 
