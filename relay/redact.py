@@ -46,6 +46,7 @@ from functools import lru_cache
 
 import phonenumbers
 
+from relay import idcheck
 from relay.tokens import token
 
 __all__ = ["REGIONS", "Redacted", "Removal", "redact"]
@@ -347,64 +348,10 @@ def _phones_in_a_row(masked: str, offset: int, raw: str) -> list[_Cand]:
     return found
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _valid_date(yyyy: int, mm: int, dd: int) -> bool:
-    if not 1 <= mm <= 12 or dd < 1:
-        return False
-    days = (31, 29 if yyyy % 4 == 0 and (yyyy % 100 or yyyy % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-    return dd <= days[mm - 1]
-
-
 def _cn18(d: str) -> int:
-    """0, or the priority of an 18-character Chinese resident ID (``X`` check allowed)."""
-    if len(d) != 18 or not d[:17].isdigit() or d[0] not in "12345678":
-        return 0
-    if not 1900 <= int(d[6:10]) <= 2099 or not _valid_date(int(d[6:10]), int(d[10:12]), int(d[12:14])):
-        return 0
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    check = "10X98765432"[sum(int(c) * w for c, w in zip(d[:17], weights, strict=True)) % 11]
-    return _P_CHECKSUM if d[17].upper() == check else _P_ID_SHAPE
-
-
-def _thai(d: str) -> bool:
-    if len(d) != 13 or d[0] == "0":
-        return False
-    return (11 - sum(int(c) * (13 - i) for i, c in enumerate(d[:12])) % 11) % 10 == int(d[12])
-
-
-_NIK_PROVINCES = _words(
-    "11 12 13 14 15 16 17 18 19 21 31 32 33 34 35 36 51 52 53 61 62 63 64 65 71 72 73 74 75 76 81 82 91 92 93 94"
-)
-_VN_PROVINCES = _words(
-    "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 035 036 037 038 040 "
-    "042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068 070 072 074 075 077 079 080 082 083 084 "
-    "086 087 089 091 092 093 094 095 096"
-)
-
-
-def _nik(d: str) -> bool:
-    if len(d) != 16 or d[:2] not in _NIK_PROVINCES:
-        return False
-    day = int(d[6:8])
-    day = day - 40 if day > 40 else day
-    return _valid_date(2000, int(d[8:10]), day) and d[12:] != "0000"
-
-
-def _my_nric(d: str) -> bool:
-    return len(d) == 12 and _valid_date(2000, int(d[2:4]), int(d[4:6])) and 1 <= int(d[6:8]) <= 99
-
-
-def _vn_cccd(d: str) -> bool:
-    return len(d) == 12 and d[:3] in _VN_PROVINCES and d[3] in "0123"
+    """0, or the priority of an 18-character Chinese resident ID (check digit right, or only its shape)."""
+    valid = idcheck.cn18(d)
+    return 0 if valid is None else (_P_CHECKSUM if valid else _P_ID_SHAPE)
 
 
 def _id_by_digits(d: str, shape: tuple[int, ...], plus: bool) -> tuple[int, str] | None:
@@ -416,15 +363,15 @@ def _id_by_digits(d: str, shape: tuple[int, ...], plus: bool) -> tuple[int, str]
             return p, "national_id"
     if plus:
         return None
-    if n == 13 and _thai(d):
+    if n == 13 and idcheck.thai_id(d):
         return _P_CHECKSUM, "national_id"
-    if 13 <= n <= 19 and d.isdigit() and _luhn(d) and (d[0] in "23456" or d.startswith(("9704", "9792"))):
+    if 13 <= n <= 19 and d.isdigit() and idcheck.luhn(d) and (d[0] in "23456" or d.startswith(("9704", "9792"))):
         return _P_CARD, "bank_card"
-    if n == 15 and d[0] in "12345678" and _valid_date(2000, int(d[8:10]), int(d[10:12])):
+    if n == 15 and d[0] in "12345678" and idcheck.valid_date(2000, int(d[8:10]), int(d[10:12])):
         return _P_ID_SHAPE, "national_id"  # China, the old 15-digit form
-    if n == 16 and _nik(d):
+    if n == 16 and idcheck.nik(d):
         return _P_ID_SHAPE, "national_id"
-    if n == 12 and (_vn_cccd(d) or _my_nric(d) or shape in ((4, 4, 4), (6, 2, 4))):
+    if n == 12 and (idcheck.vn_cccd(d) or idcheck.my_nric(d) or shape in ((4, 4, 4), (6, 2, 4))):
         return _P_ID_SHAPE, "national_id"
     if n == 10 and shape == (2, 7, 1):  # Philippines SSS
         return _P_ID_SHAPE, "national_id"
@@ -496,26 +443,6 @@ _CURP = re.compile(
     r"[B-DF-HJ-NP-TV-Z]{3}[A-Z0-9]\d)(?![A-Za-z0-9])"
 )
 _PASSPORT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d{6,9}(?![A-Za-z0-9])")
-_TW_LETTERS = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=True))
-
-
-def _hkid_ok(letters: str, digits: str, check: str) -> bool:
-    values = [36] * (2 - len(letters)) + [ord(c) - 55 for c in letters.upper()] + [int(c) for c in digits]
-    total = sum(v * w for v, w in zip(values, range(9, 1, -1), strict=True))
-    expected = (11 - total % 11) % 11
-    return check.upper() == ("A" if expected == 10 else str(expected))
-
-
-def _twid_ok(letter: str, digits: str) -> bool:
-    code = _TW_LETTERS[letter.upper()]
-    total = code // 10 + (code % 10) * 9 + sum(int(c) * w for c, w in zip(digits[:8], range(8, 0, -1), strict=True))
-    return (total + int(digits[8])) % 10 == 0
-
-
-def _curp_ok(curp: str) -> bool:
-    alphabet = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
-    total = sum(alphabet.index(c) * (18 - i) for i, c in enumerate(curp[:17].upper()))
-    return (10 - total % 10) % 10 == int(curp[17])
 
 
 def _lettered_ids(norm: str) -> list[_Cand]:
@@ -523,16 +450,16 @@ def _lettered_ids(norm: str) -> list[_Cand]:
     found: list[_Cand] = []
     for m in _HKID.finditer(norm):
         letters, digits, paren, bare = m.groups()
-        ok = _hkid_ok(letters, digits, paren or bare)
+        ok = idcheck.hkid(letters, digits, paren or bare)
         if paren:
             found.append((m.start(), m.end(), _P_CHECKSUM if ok else _P_ID_SHAPE, "national_id"))
         elif ok:  # A1234567 may as well be a passport: let the passport shape win
             found.append((m.start(), m.end(), _P_ID_SHAPE, "national_id"))
     for m in _TWID.finditer(norm):
-        if _twid_ok(m.group(1), m.group(2)):
+        if idcheck.taiwan_id(m.group(1), m.group(2)):
             found.append((m.start(), m.end(), _P_CHECKSUM, "national_id"))
     for m in _CURP.finditer(norm):
-        found.append((m.start(), m.end(), _P_CHECKSUM if _curp_ok(m.group()) else _P_ID_SHAPE, "national_id"))
+        found.append((m.start(), m.end(), _P_CHECKSUM if idcheck.curp(m.group()) else _P_ID_SHAPE, "national_id"))
     found.extend((m.start(), m.end(), _P_PASSPORT, "passport") for m in _PASSPORT.finditer(norm))
     return found
 
