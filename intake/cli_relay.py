@@ -17,6 +17,7 @@ from intake.cli_common import (
     PassEnvOpt,
     PassFileOpt,
     UserOpt,
+    _slow,
     _state,
     console,
     err,
@@ -311,7 +312,7 @@ def _unlock_partner(user: str | None, passphrase_file: Path | None, passphrase: 
     home.keyring()  # no home: say so before asking for a passphrase
     secret = read_passphrase(passphrase_file, passphrase, prompt=d_("Passphrase"))
     try:
-        return home, home.unlock(user, secret)
+        return home, home.unlock(user, secret, sleep=_slow)
     except WrongPassphrase:
         fail(d_("Wrong user or passphrase. Nothing was changed."))
 

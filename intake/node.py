@@ -128,9 +128,20 @@ def unlock(
     The Argon2id cost is the real protection against guessing from a copied keyring; the
     delay makes guessing at the keyboard of an unattended laptop slow too.
     """
-    ring = load_keyring(settings)
+    return unlock_keyring(load_keyring(settings), settings.unlock_failures_path, user, passphrase, sleep=sleep)
+
+
+def unlock_keyring(
+    ring: Keyring,
+    failures_path: Path,
+    user: str | None,
+    passphrase: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> NodeKeys:
+    """:func:`unlock` for any keyring (a node's or a partner's) with its failure counter file."""
     name = user or ring.default_user()
-    path = settings.unlock_failures_path
+    path = failures_path
     failures = _read_failures(path)
     sleep(failure_delay(failures))
     try:

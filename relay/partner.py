@@ -22,6 +22,8 @@ import os
 import re
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +34,7 @@ from nacl.public import PrivateKey
 from nacl.signing import SigningKey
 from pydantic import ValidationError
 
-from crypto import Keyring, KeyringError, NodeKeys, WrongPassphrase, fingerprint
+from crypto import Keyring, KeyringError, NodeKeys, fingerprint
 from crypto.envelope import (
     MAX_ENVELOPE,
     EnvelopeError,
@@ -47,6 +49,7 @@ from crypto.envelope import (
 )
 from crypto.files import write_private_file
 from intake.errors import InvalidInput, NodeError
+from intake.node import unlock_keyring
 from intake.stats import CaseRow, public_export
 from intake.store.db import Connection, open_store, transaction
 from relay.summary import CaseSummary
@@ -142,14 +145,13 @@ class PartnerHome:
     def open_inbox(self) -> PartnerInbox:
         return PartnerInbox(self.inbox_path, self.inbox_keys().inbox_db)
 
-    def unlock(self, user: str | None, passphrase: str) -> NodeKeys:
-        ring = self.keyring()
-        try:
-            return ring.unlock(user or ring.default_user(), passphrase)
-        except WrongPassphrase:
-            raise
-        except KeyringError as exc:
-            raise NodeError(str(exc)) from None
+    @property
+    def unlock_failures_path(self) -> Path:
+        return self.home / "unlock-failures"
+
+    def unlock(self, user: str | None, passphrase: str, *, sleep: Callable[[float], None] = time.sleep) -> NodeKeys:
+        """Unlock the partner's keyring; wrong passphrases slow every later try, as on a node."""
+        return unlock_keyring(self.keyring(), self.unlock_failures_path, user, passphrase, sleep=sleep)
 
     def open_db(self, keys: NodeKeys) -> PartnerStore:
         return PartnerStore(self.db_path, keys.key(PARTNER_DB_LABEL))

@@ -95,3 +95,4 @@ def test_partner_commands_without_a_home_fail_in_one_line(tmp_path: Path) -> Non
     assert made.code == 0
     result = intake("partner", "open", "--passphrase-file", wrong, env={"INTAKE_PARTNER_HOME": str(tmp_path / "p")})
     assert "Wrong user or passphrase" in one_line_error(result)
+    assert (tmp_path / "p" / "unlock-failures").read_text() == "1", "counted: the next try waits, as on a node"
