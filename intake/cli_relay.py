@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -317,6 +319,15 @@ def _unlock_partner(user: str | None, passphrase_file: Path | None, passphrase: 
         fail(d_("Wrong user or passphrase. Nothing was changed."))
 
 
+@contextmanager
+def _partner_db(
+    user: str | None, passphrase_file: Path | None, passphrase: str | None
+) -> Iterator[tuple[Any, Any, Any]]:
+    """Unlock the partner and open partner.db for the body of a ``with``: (home, keys, store)."""
+    with _partner_db(user, passphrase_file, passphrase) as (home, keys, store):
+        yield home, keys, store
+
+
 def _print_partner_key(home: Any) -> None:
     fps = home.fingerprints()
     console.print(d_("Partner key (give it to each labour group):"))
@@ -442,12 +453,8 @@ def partner_open(
     """Verify and decrypt every envelope in the inbox; refuse replays, unknown senders, bad signatures."""
     from relay.partner import open_pending
 
-    home, keys = _unlock_partner(user, passphrase_file, passphrase)
-    store = home.open_db(keys)
-    try:
+    with _partner_db(user, passphrase_file, passphrase) as (home, keys, store):
         outcomes = open_pending(home, keys, store)
-    finally:
-        store.close()
     if as_json:
         console.print_json(json.dumps([o.__dict__ for o in outcomes]))
     else:
@@ -469,12 +476,8 @@ def partner_cases_list(
     as_json: JsonOpt = False, user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None
 ) -> None:
     """Every case received (newest version), across all nodes."""
-    home, keys = _unlock_partner(user, passphrase_file, passphrase)
-    store = home.open_db(keys)
-    try:
+    with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
         latest = store.latest()
-    finally:
-        store.close()
     rows = [
         {
             "node": v.node, "case_ref": v.summary.case_ref, "factory": v.summary.factory.name,
@@ -504,12 +507,8 @@ def partner_cases_show(
     passphrase: PassEnvOpt = None,
 ) -> None:
     """One case's summaries, oldest first (each later one is an update)."""
-    home, keys = _unlock_partner(user, passphrase_file, passphrase)
-    store = home.open_db(keys)
-    try:
+    with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
         versions = store.history(case_ref.strip().lower())
-    finally:
-        store.close()
     if not versions:
         fail(d_("No case {ref}.").format(ref=escape(case_ref)))
     doc = [
@@ -538,12 +537,8 @@ def partner_report(
     from intake.stats import public_csv
     from relay.partner import report
 
-    home, keys = _unlock_partner(user, passphrase_file, passphrase)
-    store = home.open_db(keys)
-    try:
+    with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
         doc = report(store)
-    finally:
-        store.close()
     if as_csv:
         console.print(public_csv(doc), end="", highlight=False, markup=False)
         return
