@@ -324,8 +324,12 @@ def _partner_db(
     user: str | None, passphrase_file: Path | None, passphrase: str | None
 ) -> Iterator[tuple[Any, Any, Any]]:
     """Unlock the partner and open partner.db for the body of a ``with``: (home, keys, store)."""
-    with _partner_db(user, passphrase_file, passphrase) as (home, keys, store):
+    home, keys = _unlock_partner(user, passphrase_file, passphrase)
+    store = home.open_db(keys)
+    try:
         yield home, keys, store
+    finally:
+        store.close()
 
 
 def _print_partner_key(home: Any) -> None:
