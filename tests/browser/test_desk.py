@@ -20,6 +20,7 @@ import pytest
 from i18n import d_
 from intake.audit import AuditLog
 from intake.demo_data import SAMPLE_REPORTS
+from intake.desk.labels import status_label
 from intake.domain import BoardStatus, CaseStatus, Consent
 from intake.node import open_cases
 from intake.services import IntakeService, read_status
@@ -128,14 +129,14 @@ def test_a_caseworker_takes_a_demo_report_from_new_to_resolved(
         case_id = int(case_path.rsplit("/", 1)[1])
         assert text(page, "blockquote.words") == DEMO["description"]
         assert page.get_attribute("blockquote.words", "lang") == "zh-Hans"
-        assert text(page, "h1 .status") == "new"
+        assert text(page, "h1 .status") == status_label("new")
 
         # 4. Triage: urgent (an injury), status triaged.
         page.select_option('form.triage select[name="status"]', "triaged")
         page.select_option('form.triage select[name="severity"]', "urgent")
         submit(page, 'form.triage button[type="submit"]')
         assert text(page, "p.notice") == d_("Saved.")
-        assert text(page, "h1 .status") == "triaged"
+        assert text(page, "h1 .status") == status_label("triaged")
         page.screenshot(path=str(artifacts / "desk-03-triaged.png"), full_page=True)
 
         # 5. A reply for the worker's status board.
@@ -149,13 +150,13 @@ def test_a_caseworker_takes_a_demo_report_from_new_to_resolved(
             page.select_option('form.triage select[name="status"]', status)
             submit(page, 'form.triage button[type="submit"]')
             assert text(page, "p.notice") == d_("Saved.")
-            assert text(page, "h1 .status") == status
+            assert text(page, "h1 .status") == status_label(status)
         page.screenshot(path=str(artifacts / "desk-04-resolved.png"), full_page=True)
 
         # The list shows it as resolved and urgent.
         page.goto(live_desk.url("/cases"))
         assert page.locator("table.cases tbody tr.sev-urgent").count() == 1
-        assert text(page, "table.cases tbody tr td:nth-child(3)") == "resolved"
+        assert text(page, "table.cases tbody tr td:nth-child(3)") == status_label("resolved")
 
         # 7. Lock: back to the unlock page; the cookie is gone and the case is out of reach.
         submit(page, 'form[action="/lock"] button[type="submit"]')
@@ -206,3 +207,55 @@ def test_a_caseworker_takes_a_demo_report_from_new_to_resolved(
     closing = [e for e in entries if e.detail.get("status") == "resolved"]
     # The demo report gave no contact, so closing shredded nothing and says so by omission.
     assert len(closing) == 1 and "contact_shredded" not in closing[0].detail
+
+
+def test_a_coordinator_reviews_and_approves_a_summary(live_desk: LiveDesk, browser: Any, artifacts: Path) -> None:
+    """Scenario 4 (Wang): the summary as it would leave, every removal marked, approved in the browser."""
+    from nacl.public import PrivateKey
+    from nacl.signing import SigningKey
+
+    from crypto.envelope import partner_key_string
+    from relay.gate import Relay
+
+    node = live_desk.node
+    words = "我叫李伟，工号12345，电话13812345678。车间主任扣了我们三个月的加班费，一共6000元。"
+    report(node, words, locale="zh_Hans", factory="示例电子厂", consent=Consent.ANONYMISED)
+    store = open_cases(node.settings, node.keys)
+    try:
+        key = partner_key_string(PrivateKey.generate().public_key, SigningKey.generate().verify_key)
+        Relay(store, node.keys).add_partner("monitor", key)
+    finally:
+        store.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        page = context.new_page()
+        seen = Recorder(page)
+        page.goto(live_desk.url("/login"))
+        page.fill("#passphrase", node.passphrase)
+        submit(page, 'form.login button[type="submit"]')
+        page.goto(live_desk.url("/relay"))
+        submit(page, "table.cases tbody tr td:first-child a")
+        summary = text(page, "blockquote.summary")
+        for secret in ("李伟", "12345", "13812345678"):
+            assert secret not in summary
+        assert "6000元" in summary, "the evidence stays"
+        marks = page.locator("blockquote.summary mark")
+        assert marks.count() >= 3
+        # The highlight is really drawn (the stylesheet applies under the desk's CSP).
+        assert page.eval_on_selector("blockquote.summary mark", "e => getComputedStyle(e).backgroundColor") != (
+            "rgba(0, 0, 0, 0)"
+        )
+        assert page.locator("blockquote.source del").count() >= 3
+        page.screenshot(path=str(artifacts / "desk-06-relay-review.png"), full_page=True)
+        submit(page, 'form[action$="/relay/approve"] button[type="submit"]')
+        assert "1" in text(page, "p.notice")
+        assert text(page, "p.relay-state strong") == d_("Approved")
+        seen.assert_only(live_desk.base)
+    finally:
+        context.close()
+    store = open_cases(node.settings, node.keys)
+    try:
+        assert store._conn.execute("SELECT count(*) FROM relay_outbox").fetchone()[0] == 1
+        assert AuditLog(store, node.keys).verify().ok
+    finally:
+        store.close()
