@@ -214,7 +214,17 @@ def relay_approve(
     with unlocked_cases(user, passphrase_file, passphrase) as (settings, keys, store):
         if keys.role is not Role.COORDINATOR:
             fail(d_("Only a coordinator can approve what leaves the node."))
-        queued = _relay(store, keys, settings).approve(case_id, summary_hash.strip())
+        from relay.gate import NotEligible, Stale
+
+        relay = _relay(store, keys, settings)
+        try:
+            queued = relay.approve(case_id, summary_hash.strip())
+        except Stale:
+            fail(d_("The summary changed since it was shown; run 'intake relay preview' again and approve its hash."))
+        except NotEligible:
+            from intake.desk.relay import STATE_LABELS
+
+            fail(d_(STATE_LABELS[relay.review(case_id).state]))
     console.print(
         d_("Approved; {n} envelopes queued. Send them with 'intake relay push' or 'intake relay export'.").format(
             n=queued

@@ -250,11 +250,13 @@ def query_locale(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).strip()
     word = re.match(r"[^\d\s:：#-]+", folded)
     candidates: list[str] = []
+    status_msgid = texts.KEYWORDS["status"]  # (not inline: the extractor would take the key for a msgid)
     if word:
         typed = word.group().casefold()
         for loc in i18n.available_locales():
-            source = texts.KEYWORDS["status"] if loc == i18n.SOURCE_LOCALE else None
-            spellings = (source or i18n.translations(loc).gettext(texts.KEYWORDS["status"])).split("|")
+            spellings = (
+                status_msgid if loc == i18n.SOURCE_LOCALE else i18n.translations(loc).gettext(status_msgid)
+            ).split("|")
             if typed in {unicodedata.normalize("NFKC", w).strip().casefold() for w in spellings}:
                 candidates.append(loc)
     if len(candidates) == 1:

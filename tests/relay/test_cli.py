@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from intake.domain import Consent
 from tests.conftest import PASSPHRASE, TEST_PROFILE, Node
 from tests.relay.conftest import file_case
 from tests.test_cli import intake, one_line_error, write_pass
@@ -49,6 +50,9 @@ def test_a_node_and_a_partner_pair_and_relay_by_usb(tmp_path: Path, node: Node) 
     assert "+86" not in preview.out and "liwei_1988" not in preview.out
     stale = intake("relay", "approve", str(case_id), "--hash", "0" * 64, "--passphrase-file", pw, env=nenv)
     assert "changed since it was shown" in one_line_error(stale)
+    internal = file_case(node, consent=Consent.INTERNAL)
+    refused = intake("relay", "approve", str(internal), "--hash", "0" * 64, "--passphrase-file", pw, env=nenv)
+    assert "did not consent" in one_line_error(refused)
     approved = intake(
         "relay", "approve", str(case_id), "--hash", doc["summary_sha256"], "--passphrase-file", pw, env=nenv
     )
