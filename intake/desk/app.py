@@ -110,10 +110,16 @@ def create_desk_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async def sweeper() -> None:
+            from intake.desk.relay import PUSH_EVERY, push_in_background
+
+            last_push = time.monotonic()
             while True:
                 await asyncio.sleep(30)
                 if sessions.sweep():
                     log.info("idle desk session locked")
+                if time.monotonic() - last_push >= PUSH_EVERY:
+                    last_push = time.monotonic()
+                    await push_in_background(sessions, settings)
 
         task = asyncio.create_task(sweeper())
         yield

@@ -9,8 +9,11 @@ affected, confirm consent 2, and approve: the approval is bound to the hash of w
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
+import httpx
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,14 +22,17 @@ from starlette.responses import HTMLResponse, Response
 from crypto import Role
 from i18n import D_, d_
 from intake.desk.app import current, form_of, page
-from intake.desk.sessions import Session
+from intake.desk.sessions import Session, Sessions
 from intake.errors import InvalidInput
 from intake.settings import Settings
 from intake.store.casework import CaseWork
 from relay.gate import NotEligible, Relay, Review, Stale
 from relay.redact import Redacted
+from relay.transport import PushReport, push
 
 router = APIRouter()
+log = logging.getLogger("intake.desk")
+PUSH_EVERY = 300.0  # seconds between tries to send the outbox while a desk is unlocked
 
 STATE_LABELS = {
     "not_shared": D_("Not shared: the worker did not consent"),
@@ -46,6 +52,24 @@ KIND_LABELS = {
 
 def _relay(session: Session, settings: Settings) -> Relay:
     return Relay(session.store, session.keys, patterns=settings.relay_patterns())
+
+
+def push_now(session: Session, settings: Settings) -> PushReport:
+    """Send what is due in the outbox, with this session's keys (blocking: run it in a thread)."""
+    with httpx.Client(timeout=20.0, follow_redirects=False) as client:
+        return push(_relay(session, settings), client)
+
+
+async def push_in_background(sessions: Sessions, settings: Settings) -> PushReport | None:
+    """While someone has the desk unlocked, the outbox goes out by itself (no passphrase on a timer)."""
+    session = sessions.any_unlocked((Role.COORDINATOR, Role.CASEWORKER))
+    if session is None:
+        return None
+    try:
+        return await run_in_threadpool(push_now, session, settings)
+    except Exception as exc:
+        log.warning("relay push from the desk failed: %s", type(exc).__name__)
+        return None
 
 
 def original_pieces(text: str, redacted: Redacted) -> list[tuple[str, str | None]]:
@@ -162,6 +186,8 @@ async def relay_approve(request: Request, case_id: int) -> Response:
         return await _review_page(
             session, settings, case_id, status=409, error=d_("This case's summary may not leave the node.")
         )
+    if queued:  # try to send at once; whatever fails is retried by the desk's timer
+        request.app.state.relay_push = asyncio.create_task(push_in_background(request.app.state.sessions, settings))
     notice = (
         d_("Approved and sealed for {n} partners. Send with 'intake relay push' or 'intake relay export'.").format(
             n=queued

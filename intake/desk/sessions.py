@@ -54,6 +54,16 @@ class Sessions:
             expired.store.close()
         return None
 
+    def any_unlocked(self, roles: tuple[object, ...]) -> Session | None:
+        """Some unlocked, not idle session of one of ``roles``, for background work; touches nothing
+        (background work must never keep an unattended desk unlocked)."""
+        now = self._clock()
+        with self._lock:
+            for found in self._items.values():
+                if found.keys.role in roles and now - found.last <= self.idle:
+                    return found
+        return None
+
     def drop(self, token: str | None) -> None:
         with self._lock:
             found = self._items.pop(token or "", None)
