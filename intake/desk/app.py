@@ -411,7 +411,7 @@ def _consent(value: Any) -> int | None:
 
 
 def t_worker(category: Category) -> str:
-    return i18n.translations(i18n.cli_locale()).gettext(CATEGORY_LABELS[category])
+    return i18n.translations(i18n.desk_locale()).gettext(CATEGORY_LABELS[category])
 
 
 def sms_provider(settings: Settings) -> str | None:

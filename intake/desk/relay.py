@@ -21,8 +21,10 @@ from starlette.responses import HTMLResponse, Response
 
 from crypto import Role
 from i18n import D_, d_
-from intake.desk.app import current, form_of, page
+from intake.desk.actions import WHO_LABELS
+from intake.desk.app import current, form_of, page, t_worker
 from intake.desk.sessions import Session, Sessions
+from intake.domain import Category
 from intake.errors import InvalidInput
 from intake.settings import Settings
 from intake.store.casework import CaseWork
@@ -98,7 +100,9 @@ async def _review_page(
         "relay_case.html", status=status, session=session, r=review, s=review.draft.summary,
         pieces=words.pieces(), original=original_pieces(source, words),
         state_label=d_(STATE_LABELS[review.state]), kind_labels={k: d_(v) for k, v in KIND_LABELS.items()},
-        partners=partners, eligible=review.state in ("to_review", "changed", "approved"), **extra,
+        partners=partners, eligible=review.state in ("to_review", "changed", "approved"),
+        who_labels={code: d_(label) for code, label in WHO_LABELS.items()},
+        category_labels={c.value: t_worker(c) for c in Category}, **extra,
     )  # fmt: skip
 
 

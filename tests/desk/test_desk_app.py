@@ -813,6 +813,10 @@ def test_each_user_gets_the_desk_in_their_own_language(node: Node, desk: Desk) -
     assert response.status_code == 303
     cases = desk.client.get("/cases", headers={"Accept-Language": "en"}).text
     assert zh.gettext("Cases") in cases and 'lang="zh-Hans"' in cases, "the user's choice wins over the browser"
+    from intake.domain import CATEGORY_LABELS, Category
+
+    wages = translations("zh_Hans").gettext(CATEGORY_LABELS[Category.WAGES])
+    assert wages != CATEGORY_LABELS[Category.WAGES] and str(escape(wages)) in cases, "category names too"
     # Another caseworker on the same desk, in English, at the same time.
     other = TestClient(desk.app, base_url="http://127.0.0.1:8001")
     assert (
