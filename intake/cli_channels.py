@@ -63,8 +63,16 @@ def voice_pull(
             "--static-flow", help=d_("Calls come from a static Twilio flow: make a report for each recording.")
         ),
     ] = False,
+    keep_calls: Annotated[
+        bool,
+        typer.Option("--keep-calls", help=d_("Leave the hotline's call records (callers' numbers) at Twilio.")),
+    ] = False,
 ) -> None:
-    """Take in recordings waiting at Twilio (missed callbacks, or a node behind NAT), then delete them there."""
+    """Take in recordings waiting at Twilio (missed callbacks, or a node behind NAT), then delete them there.
+
+    Then delete the records of finished calls to the hotline (each holds a caller's number), except
+    calls whose recording is still at Twilio (not taken in yet).
+    """
     from channels.sms.twilio_rest import GatewayError, RecordingsGateway
     from channels.voice.recordings import RecordingFetcher
     from intake.domain import Channel, Report
@@ -98,6 +106,19 @@ def voice_pull(
         d_(
             "Recordings stored and deleted at Twilio: {stored}; already taken in: {duplicate}; could not download: {missing}."
         ).format(stored=counts.get("stored", 0), duplicate=counts.get("duplicate", 0), missing=counts.get("missing", 0))
+    )
+    if keep_calls or not settings.twilio_number:
+        return
+    try:
+        waiting = {rec.call_sid for rec in gateway.recordings()}  # their recordings are still needed
+        finished = gateway.finished_calls(settings.twilio_number)
+        deleted = sum(gateway.delete_call(sid) for sid in finished if sid not in waiting)
+    except GatewayError as exc:
+        fail(str(exc))
+    console.print(
+        d_("Call records deleted at Twilio: {deleted}; kept for now: {kept}.").format(
+            deleted=deleted, kept=len(finished) - deleted
+        )
     )
 
 

@@ -157,8 +157,11 @@ def _recordings_filters() -> dict[str, Any]:
     return {"page_size": 100}
 
 
+FINISHED_CALL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
 class RecordingsGateway(TwilioGateway):
-    """Twilio's Recordings resource: list, fetch the audio, delete."""
+    """Twilio's Recordings resource (list, fetch the audio, delete) and the hotline's call records."""
 
     NEEDS_NUMBER = False
 
@@ -178,6 +181,33 @@ class RecordingsGateway(TwilioGateway):
             RemoteRecording(str(r.sid), str(r.call_sid or ""), str(r.status or ""), int(r.duration or 0))
             for r in found.values()
         ]
+
+    def finished_calls(self, to: str, limit: int = 500) -> list[str]:
+        """SIDs of calls to ``to`` (the hotline number) that are over: their records hold callers' numbers."""
+        found: dict[str, Any] = {}
+        try:
+            page = self.client.calls.page(to=to, page_size=100)
+            while page is not None and len(found) < limit:
+                items = list(page)
+                found.update((c.sid, c) for c in items if str(c.status or "") in FINISHED_CALL)
+                if len(items) < 100:  # a short page is the last one
+                    break
+                page = page.next_page()
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, "list calls") from None
+        return [str(sid) for sid in found]
+
+    def delete_call(self, call_sid: str) -> bool:
+        """Delete a call record (the caller's number, times, duration). False when Twilio refuses:
+        a call not yet finished everywhere (error 20009: try again minutes later) or already gone."""
+        try:
+            return bool(self.client.calls(call_sid).delete())
+        except TwilioRestException as exc:
+            if exc.status in (400, 403, 404, 409, 422):
+                return False
+            raise _error(exc, "delete call") from None
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, "delete call") from None
 
     def media_url(self, recording_sid: str) -> str:
         sid = self.client.account_sid

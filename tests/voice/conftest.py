@@ -3,6 +3,7 @@ HTTP server that stands in for Twilio's media URL (and records the DELETE that m
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -37,6 +38,29 @@ class FakeMedia:
     deleted: list[str] = field(default_factory=list)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, auth header)
     base: str = ""
+    # The REST lists `intake voice pull` reads: recordings (sid -> call sid) and calls (sid -> status).
+    listed: dict[str, str] = field(default_factory=dict)
+    calls: dict[str, str] = field(default_factory=dict)
+    undeletable_calls: set[str] = field(default_factory=set)  # Twilio's error 20009: not finished yet
+    deleted_calls: list[str] = field(default_factory=list)
+
+    def page(self, path: str) -> bytes | None:
+        """A Twilio list page (JSON) for Recordings.json / Calls.json, else None."""
+        account = f"/2010-04-01/Accounts/{SID}"
+        route = path.split("?")[0]
+        meta = {"first_page_uri": route, "next_page_uri": None, "previous_page_uri": None, "page": 0,
+                "page_size": 100, "start": 0, "end": 0, "uri": route}  # fmt: skip
+        if route == f"{account}/Recordings.json":
+            items = [
+                {"sid": sid, "call_sid": call, "status": "completed", "duration": "12", "account_sid": SID}
+                for sid, call in self.listed.items()
+                if sid not in self.deleted
+            ]
+            return json.dumps({"recordings": items, **meta}).encode()
+        if route == f"{account}/Calls.json":
+            items = [{"sid": sid, "status": status, "account_sid": SID} for sid, status in self.calls.items()]
+            return json.dumps({"calls": items, **meta}).encode()
+        return None
 
     def sid_of(self, path: str) -> str:
         m = re.search(r"/Recordings/(RE\w+?)(?:\.\w+)?$", path)
@@ -53,6 +77,14 @@ def media() -> Iterator[FakeMedia]:
 
         def do_GET(self) -> None:
             state.requests.append(("GET", self.path, self.headers.get("Authorization", "")))
+            listing = state.page(self.path)
+            if listing is not None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(listing)))
+                self.end_headers()
+                self.wfile.write(listing)
+                return
             sid = state.sid_of(self.path)
             if state.not_ready.get(sid, 0) > 0:
                 state.not_ready[sid] -= 1
@@ -68,6 +100,20 @@ def media() -> Iterator[FakeMedia]:
 
         def do_DELETE(self) -> None:
             state.requests.append(("DELETE", self.path, self.headers.get("Authorization", "")))
+            call = re.search(r"/Calls/(CA\w+?)\.json$", self.path)
+            if call:
+                if call.group(1) in state.undeletable_calls:
+                    body = b'{"code": 20009, "message": "Cannot delete this resource before it is complete", "status": 400}'
+                    self.send_response(400)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                state.deleted_calls.append(call.group(1))
+                self.send_response(204)
+                self.end_headers()
+                return
             sid = state.sid_of(self.path.replace(".json", ""))
             state.deleted.append(sid)
             self.send_response(204)

@@ -39,3 +39,18 @@ def test_unreachable_twilio_is_a_retryable_error(tmp_path: Path, prism: str) -> 
     with pytest.raises(GatewayError) as info:
         RecordingsGateway(node.settings).recordings()
     assert info.value.retry
+
+
+def test_hotline_call_records_are_listed_and_deleted_per_twilios_spec(tmp_path: Path, prism: str) -> None:
+    node = make_node(
+        tmp_path / "n", twilio_account_sid=SID, twilio_auth_token="synthetic", twilio_number="+15550001111",
+        twilio_api_base=prism,
+    )  # fmt: skip
+    gw = RecordingsGateway(node.settings)
+    calls = gw.finished_calls("+15550001111")
+    assert all(sid.startswith("CA") for sid in calls)
+    listed = [(m, path, st) for m, path, st in gw.http.calls if m == "GET"]
+    assert listed and all(path == f"/2010-04-01/Accounts/{SID}/Calls.json" for _, path, _ in listed)
+    assert gw.delete_call("CA" + "0123456789abcdef" * 2) is True
+    assert gw.delete_call("CAnot-a-sid") is False  # refused (as Twilio refuses an unfinished call)
+    assert [s for m, _, s in gw.http.calls if m == "DELETE"] == [204, 422]

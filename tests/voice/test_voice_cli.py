@@ -77,3 +77,32 @@ def test_voice_export_refuses_a_case_without_audio(tmp_path: Path, media: FakeMe
     node = node_with_settings(tmp_path, media)
     out = intake(node, "voice", "export", "1")
     assert out.returncode == 1 and "has no recording" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_voice_pull_takes_recordings_in_and_deletes_the_call_records(tmp_path: Path, media: FakeMedia) -> None:
+    node = node_with_settings(tmp_path, media)
+    (node.home / "settings.toml").write_text(
+        f'twilio_api_base = "{media.base}"\ntwilio_number = "+15550001111"\nrate_limit_per_minute = 0\n',
+        encoding="utf-8",
+    )
+    taken, broken = "RE" + "1" * 32, "RE" + "2" * 32
+    media.audio[taken] = (200, MP3, "audio/mpeg")
+    media.audio[broken] = (200, b"<html>not audio</html>", "text/html")  # refused: it stays at Twilio
+    media.listed = {taken: "CA" + "1" * 32, broken: "CA" + "2" * 32}
+    media.calls = {
+        "CA" + "1" * 32: "completed",  # its recording is taken in: the record goes
+        "CA" + "2" * 32: "completed",  # its recording is still needed: kept
+        "CA" + "3" * 32: "in-progress",  # not over: kept
+        "CA" + "4" * 32: "no-answer",  # over, but Twilio is not done with it (20009): kept, next time
+        "CA" + "5" * 32: "busy",  # over, no recording: goes
+    }
+    media.undeletable_calls = {"CA" + "4" * 32}
+    out = intake(node, "voice", "pull", "--keep-calls")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert media.deleted == [taken] and media.deleted_calls == []
+    out = intake(node, "voice", "pull")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Call records deleted at Twilio: 2; kept for now: 2." in out.stdout
+    assert sorted(media.deleted_calls) == ["CA" + "1" * 32, "CA" + "5" * 32]
+    assert all("To=%2B15550001111" in path for _m, path, _a in media.requests if "/Calls.json" in path), "ours only"
+    assert "CA" + "1" * 32 not in out.stdout + out.stderr, "no call ids (nor numbers) in the output"
