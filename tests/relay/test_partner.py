@@ -5,6 +5,7 @@ the partner opens, verifies, keeps the history and reports; replays and tamperin
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -47,7 +48,10 @@ def open_all(partner: Partner):  # type: ignore[no-untyped-def]
         store.close()
 
 
-def test_two_nodes_relay_to_one_partner_over_https(tmp_path: Path, partner: Partner, live_inbox: LiveInbox) -> None:
+def test_two_nodes_relay_to_one_partner_over_https(
+    tmp_path: Path, partner: Partner, live_inbox: LiveInbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     nodes = [make_node(tmp_path / "north"), make_node(tmp_path / "south")]
     relays = [register(n, partner, url=live_inbox.url) for n in nodes]
     ids = []
@@ -88,6 +92,10 @@ def test_two_nodes_relay_to_one_partner_over_https(tmp_path: Path, partner: Part
     assert [v.summary.status for v in history] == ["new", "triaged"]
     for r in relays:
         r.store.close()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "envelope received from north" in logged, "the inbox logs (the test sees its log)"
+    for secret in ("Wages withheld", "Overtime of 100", "Example Electronics", history[0].summary.case_ref, "Bearer"):
+        assert secret not in logged, secret
 
 
 def test_the_partner_report_is_suppressed(tmp_path: Path, partner: Partner) -> None:
