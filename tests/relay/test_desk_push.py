@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -18,6 +19,12 @@ from tests.conftest import make_node
 from tests.desk import csrf_of, login
 from tests.relay.conftest import LiveInbox, Partner, file_case
 from tests.relay.test_partner import register
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    """asyncio.run in a thread of its own (the browser tier's Playwright keeps a loop in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def delivered(node) -> list[str]:  # type: ignore[no-untyped-def]
@@ -55,13 +62,13 @@ def test_no_push_without_an_unlocked_desk_and_no_keeping_it_awake(tmp_path: Path
     settings = node.settings
     clock = [0.0]
     sessions = Sessions(idle=60, clock=lambda: clock[0])
-    assert asyncio.run(push_in_background(sessions, settings)) is None, "locked: nothing to push with"
+    assert run(push_in_background(sessions, settings)) is None, "locked: nothing to push with"
     store = open_cases(settings, node.keys)
     token = sessions.create(node.keys, store)
-    report = asyncio.run(push_in_background(sessions, settings))
+    report = run(push_in_background(sessions, settings))
     assert report is not None and report.delivered == [] and report.failed == {}
     clock[0] = 59.0
-    asyncio.run(push_in_background(sessions, settings))
+    run(push_in_background(sessions, settings))
     clock[0] = 61.0
     assert sessions.any_unlocked((node.keys.role,)) is None, "background work did not refresh the idle timer"
     assert sessions.get(token) is None
