@@ -172,7 +172,9 @@ def relay_preview(
         relay = _relay(store, keys, settings)
         review = relay.review(case_id)
         partners = relay.partners()
-        ref_key = keys.key("intake/v1/relay-case-ref")
+        from relay.summary import REF_LABEL
+
+        ref_key = keys.key(REF_LABEL)
         per_partner = [(p.name, review.draft.for_partner(ref_key, p.box_key)) for p in partners]
     doc = {
         "case_id": case_id,

@@ -30,7 +30,7 @@ from crypto.envelope import parse_partner_key, seal
 from intake import audit
 from intake.errors import IntakeError, InvalidInput
 from intake.store.cases import CaseNotFound, CasesStore
-from relay.summary import MAX_NARRATIVE, REF_LABEL, CaseFacts, Draft, FactoryRecord, build, case_ref
+from relay.summary import MAX_NARRATIVE, REF_LABEL, CaseFacts, Draft, FactoryRecord, build
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 MAX_NAMES = 50
@@ -58,14 +58,6 @@ class Partner:
     url: str
     token: str
     added_at: str
-
-    @property
-    def key_string(self) -> str:
-        from nacl.signing import VerifyKey
-
-        from crypto.envelope import partner_key_string
-
-        return partner_key_string(PublicKey(self.box_key), VerifyKey(self.receipt_key))
 
 
 @dataclass(frozen=True)
@@ -531,6 +523,3 @@ class Relay:
             conn.executemany(
                 "UPDATE relay_outbox SET exported_at = ? WHERE envelope_id = ?", [(now, i) for i in envelope_ids]
             )
-
-    def ref_for(self, case_id: int, partner: Partner) -> str:
-        return case_ref(self.keys.key(REF_LABEL), partner.box_key, case_id)
