@@ -248,7 +248,8 @@ def test_a_coordinator_reviews_and_approves_a_summary(live_desk: LiveDesk, brows
         assert page.locator("blockquote.source del").count() >= 3
         page.screenshot(path=str(artifacts / "desk-06-relay-review.png"), full_page=True)
         submit(page, 'form[action$="/relay/approve"] button[type="submit"]')
-        assert "1" in text(page, "p.notice")
+        approved = d_("Approved and sealed for {n} partners. Send with 'intake relay push' or 'intake relay export'.")
+        assert text(page, "p.notice") == approved.format(n=1)
         assert text(page, "p.relay-state strong") == d_("Approved")
         seen.assert_only(live_desk.base)
     finally:
