@@ -561,7 +561,12 @@ def partner_report(
     if as_json:
         console.print_json(json.dumps(doc, ensure_ascii=False))
         return
-    for name, title in (("factory_by_category", d_("By factory")), ("month_by_category", d_("By month"))):
+    tables = (
+        ("factory_by_category", d_("By factory")),
+        ("month_by_category", d_("By month")),
+        ("factory_by_month", d_("By factory and month")),
+    )
+    for name, title in tables:
         t = doc[name]
         table = Table(title=title)
         table.add_column("")
@@ -572,4 +577,8 @@ def partner_report(
             table.add_row(escape(row), *map(str, cells), str(total))
         table.add_row(d_("Total"), *map(str, t["column_totals"]), str(t["total"]))
         console.print(table)
+    groups = Table(d_("Factory"), d_("Labour groups reporting it"), title=d_("Groups per factory"))
+    for factory, n in doc["groups_per_factory"].items():
+        groups.add_row(escape(factory), str(n))
+    console.print(groups)
     console.print(escape(doc["note"]))

@@ -310,8 +310,9 @@ def public_csv(export: Mapping[str, Any]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["table", "row", "column", "value"])
-    for name in ("factory_by_category", "month_by_category"):
-        t = export[name]
+    for name, t in export.items():
+        if not (isinstance(t, Mapping) and "cells" in t):
+            continue  # not a table (the threshold, the note, ...)
         for row, values, row_total in zip(t["rows"], t["cells"], t["row_totals"], strict=True):
             for col, value in zip(t["columns"], values, strict=True):
                 w.writerow([name, row, col, value])

@@ -50,7 +50,7 @@ from crypto.envelope import (
 from crypto.files import write_private_file
 from intake.errors import InvalidInput, NodeError
 from intake.node import unlock_keyring
-from intake.stats import CaseRow, public_export
+from intake.stats import CaseRow, crosstab, month, public_export, suppress
 from intake.store.db import Connection, open_store, transaction
 from relay.summary import CaseSummary
 
@@ -510,13 +510,15 @@ def factory_label(s: CaseSummary) -> str:
 
 
 def report(store: PartnerStore) -> dict[str, Any]:
-    """Cases by factory x category and month x category across every node, small cells suppressed.
+    """Cases by factory x category, month x category and factory x month across every node, small
+    cells suppressed; and how many groups report each factory.
 
     Each case counts once (its newest version), under the month it was first reported. A factory is
     the same across nodes when its Open Supply Hub id (else name and country) is the same.
     """
     rows = []
-    for n, (v, _count) in enumerate(store.latest(), 1):
+    latest = store.latest()
+    for n, (v, _count) in enumerate(latest, 1):
         s = v.summary
         when = datetime.strptime(s.first_reported + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
         rows.append(
@@ -532,6 +534,14 @@ def report(store: PartnerStore) -> dict[str, Any]:
             )
         )
     export = public_export(rows)
+    # Which factories keep coming back, month by month: the pattern a public buyer acts on.
+    factory_by_month = crosstab((r.factory, month(r.created_at)) for r in rows)
+    export["factory_by_month"] = suppress(*factory_by_month).as_json()
+    # How many labour groups report each factory (groups, not workers: nothing to suppress).
+    groups: dict[str, set[str]] = {}
+    for v, _n in latest:
+        groups.setdefault(factory_label(v.summary), set()).add(v.node)
+    export["groups_per_factory"] = {f: len(g) for f, g in sorted(groups.items())}
     export["cases"] = len(rows) if len(rows) >= 5 or not rows else "<5"
-    export["nodes"] = len({v.node for v, _ in store.latest()})
+    export["nodes"] = len({v.node for v, _ in latest})
     return export

@@ -78,6 +78,11 @@ def test_a_node_and_a_partner_pair_and_relay_by_usb(tmp_path: Path, node: Node) 
     assert history[0]["summary"]["narrative"] == doc["partners"][0]["summary"]["narrative"]
     csv = intake("partner", "report", "--csv", "--passphrase-file", pw, env=penv)
     assert csv.out.startswith("table,row,column,value") and ",<5" in csv.out
+    assert {line.split(",")[0] for line in csv.out.splitlines()[1:]} == {
+        "factory_by_category", "month_by_category", "factory_by_month"
+    }  # fmt: skip
+    text = intake("partner", "report", "--passphrase-file", pw, env=penv)
+    assert text.code == 0 and "Example Electronics" in text.out, text.both
 
     # The same stick again: refused as a replay, with the reason, exit 2.
     intake("partner", "import", usb, env=penv)

@@ -73,6 +73,7 @@ def test_two_nodes_relay_to_one_partner_over_https(
     assert len(latest) == 4
     assert all("never shared" not in v.summary.narrative for v, _ in latest)
     assert summary_report["nodes"] == 2
+    assert summary_report["groups_per_factory"] == {"Example Electronics": 2}, "two groups, one factory"
     # A later status change arrives as an update under the same reference; the partner keeps both.
     relay, case_id = ids[0]
     store = relay.store
@@ -113,6 +114,9 @@ def test_the_partner_report_is_suppressed(tmp_path: Path, partner: Partner) -> N
     assert table["columns"] == ["health_safety", "wages"]
     assert table["cells"] == [["<5", "*"]], "1 shown as <5; 7 hidden too, else the total of 8 gives it away"
     assert table["total"] == 8
+    by_month = doc["factory_by_month"]
+    assert by_month["rows"] == ["Example Electronics"] and by_month["total"] == 8
+    assert doc["groups_per_factory"] == {"Example Electronics": 1}
     relay.store.close()
 
 
