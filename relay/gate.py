@@ -432,7 +432,9 @@ class Relay:
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
     def reviews(self, limit: int = 200) -> list[tuple[int, str, int, str]]:
-        """Cases a coordinator may review: (case id, state, consent, status), those needing action first.
+        """Cases a coordinator may review: (case id, state, consent, status), those needing action first:
+        every approved case (up to 1,000, latest approvals first: any may have changed since) and the
+        ``limit`` newest cases not approved.
 
         Cheap enough for a page of hundreds: the state comes from the inputs digest stored at
         approval, not from running redaction on every case (the case's own page does that).
@@ -440,11 +442,18 @@ class Relay:
         out = []
         with self.store._lock:
             conn = self.store._conn
-            rows = conn.execute(
+            columns = (
                 "SELECT c.id, c.consent, c.contact IS NOT NULL, r.names, r.named_confirmed, r.approved_hash, "
                 "r.approved_inputs, r.narrative FROM cases c LEFT JOIN relay_reviews r ON r.case_id = c.id "
-                "WHERE c.consent >= 1 ORDER BY c.id DESC LIMIT ?",
-                (max(1, min(limit, 1000)),),
+            )
+            limit = max(1, min(limit, 1000))
+            # Every approved case (an old one may have changed since), then the newest others.
+            rows = conn.execute(
+                columns + "WHERE c.consent >= 1 AND r.approved_hash != '' ORDER BY r.approved_at DESC LIMIT 1000"
+            ).fetchall()
+            rows += conn.execute(
+                columns + "WHERE c.consent >= 1 AND COALESCE(r.approved_hash, '') = '' ORDER BY c.id DESC LIMIT ?",
+                (limit,),
             ).fetchall()
             for case_id, consent, has_contact, names_json, confirmed, approved, inputs, narrative in rows:
                 facts, _ = self._facts(conn, case_id, narrative)

@@ -220,3 +220,15 @@ def test_the_review_list_agrees_with_each_case_page(node: Node, relay: Relay, st
         assert state == page or (state == "changed" and page == "approved"), (case_id, state, page)
     assert listed[ids[2]] == "approved" and listed[ids[3]] == "needs_confirmation"
     assert listed[ids[1]] == "withdrawn" and listed[ids[0]] == "changed"
+
+
+def test_an_old_approved_case_that_changed_is_listed_however_many_came_after(
+    node: Node, relay: Relay, store: CasesStore
+) -> None:
+    old = file_case(node)
+    relay.approve(old, relay.review(old).content_hash)
+    newer = [file_case(node) for _ in range(3)]
+    CaseWork(store, node.keys).update(old, seen_version=store.get_case(old).version, status="triaged")
+    listed = relay.reviews(limit=2)
+    assert [c for c, *_ in listed][:1] == [old] and listed[0][1] == "changed", "needing action first"
+    assert {c for c, *_ in listed} == {old, *newer[-2:]}
