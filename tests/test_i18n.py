@@ -280,7 +280,7 @@ REVIEW = re.compile(r"^# Native-speaker review: *(.+?) *$", re.M)
 
 def status_table() -> dict[str, dict[str, str]]:
     """The rows of docs/translating.md's "## Status" table, by locale, keyed by column heading."""
-    doc = (ROOT / "docs" / "translating.md").read_text("utf-8").split("## Status", 1)[1]
+    doc = (ROOT / "docs" / "translating.md").read_text("utf-8").split("## Status", 1)[1].split("\n## ", 1)[0]
     lines = [ln for ln in doc.splitlines() if ln.startswith("|")]
     cells = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in lines]
     header, rows = cells[0], [r for r in cells[2:]]
