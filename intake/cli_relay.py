@@ -191,9 +191,9 @@ def relay_preview(
     if as_json:
         console.print_json(json.dumps(doc, ensure_ascii=False))
         return
-    console.print(d_("Case {id}: {state}").format(id=case_id, state=review.state), highlight=False)
-    if review.reason:
-        console.print(escape(review.reason))
+    from intake.desk.relay import STATE_LABELS
+
+    console.print(d_("Case {id}: {state}").format(id=case_id, state=d_(STATE_LABELS[review.state])), highlight=False)
     console.print(d_("Summary hash (approve exactly this): {hash}").format(hash=review.content_hash))
     for entry in doc["partners"]:
         console.print(d_("For partner {name}:").format(name=entry["partner"] or d_("(none registered)")))

@@ -42,35 +42,43 @@ class IntakeKeys:
 
     @classmethod
     def load(cls, path: Path) -> IntakeKeys:
-        try:
-            mode = path.stat().st_mode & 0o777
-            raw = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            raise NodeError(f"{path}: missing; run 'intake init' first") from None
-        except (OSError, ValueError):
-            raise NodeError(f"{path}: unreadable intake key file") from None
-        if mode & 0o077:
-            raise NodeError(f"{path}: readable by others (mode {mode:o}); run 'chmod 600 {path}'")
-        try:
-            if raw["version"] != INTAKE_KEY_VERSION:
-                raise NodeError(f"{path}: unsupported version {raw['version']!r}")
-            inbox, secret = bytes.fromhex(raw["inbox_db"]), bytes.fromhex(raw["secret"])
-        except (KeyError, TypeError, ValueError):
-            raise NodeError(f"{path}: malformed intake key file") from None
-        if len(inbox) != 32 or len(secret) != 32:
-            raise NodeError(f"{path}: malformed intake key file")
-        return cls(Secret(inbox), Secret(secret))
+        keys = read_key_file(
+            path, INTAKE_KEY_VERSION, ("inbox_db", "secret"), what="intake key file", init="intake init"
+        )
+        return cls(Secret(keys["inbox_db"]), Secret(keys["secret"]))
 
     @classmethod
     def create(cls, path: Path) -> IntakeKeys:
         keys = cls(Secret(nacl.utils.random(32)), Secret(nacl.utils.random(32)))
-        doc = {
-            "version": INTAKE_KEY_VERSION,
-            "inbox_db": keys.inbox_db.reveal().hex(),
-            "secret": keys.secret.reveal().hex(),
-        }
-        write_private_file(path, json.dumps(doc).encode())
+        write_key_file(path, INTAKE_KEY_VERSION, {"inbox_db": keys.inbox_db.reveal(), "secret": keys.secret.reveal()})
         return keys
+
+
+def write_key_file(path: Path, version: int, keys: dict[str, bytes]) -> None:
+    """A 0600 JSON file of 32-byte keys (hex) that a service needs without a passphrase."""
+    write_private_file(path, json.dumps({"version": version, **{k: v.hex() for k, v in keys.items()}}).encode())
+
+
+def read_key_file(path: Path, version: int, names: tuple[str, ...], *, what: str, init: str) -> dict[str, bytes]:
+    """Read :func:`write_key_file`'s file: refuses one others can read, another version, or a bad key."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        raw = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise NodeError(f"{path}: missing; run '{init}' first") from None
+    except (OSError, ValueError):
+        raise NodeError(f"{path}: unreadable {what}") from None
+    if mode & 0o077:
+        raise NodeError(f"{path}: readable by others (mode {mode:o}); run 'chmod 600 {path}'")
+    try:
+        if raw["version"] != version:
+            raise NodeError(f"{path}: unsupported version {raw['version']!r}")
+        keys = {name: bytes.fromhex(raw[name]) for name in names}
+    except (KeyError, TypeError, ValueError):
+        raise NodeError(f"{path}: malformed {what}") from None
+    if any(len(k) != 32 for k in keys.values()):
+        raise NodeError(f"{path}: malformed {what}")
+    return keys
 
 
 def init_node(settings: Settings, *, user: str, passphrase: str, profile: str) -> tuple[Keyring, NodeKeys]:

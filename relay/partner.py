@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import re
 import secrets
@@ -47,9 +46,8 @@ from crypto.envelope import (
     recipient_hint,
     sign_receipt,
 )
-from crypto.files import write_private_file
 from intake.errors import InvalidInput, NodeError
-from intake.node import unlock_keyring
+from intake.node import read_key_file, unlock_keyring, write_key_file
 from intake.stats import CaseRow, crosstab, month, public_export, suppress
 from intake.store.db import Connection, open_store, transaction
 from relay.summary import CaseSummary
@@ -175,27 +173,15 @@ class InboxKeys:
     @classmethod
     def create(cls, path: Path) -> InboxKeys:
         keys = cls(nacl.utils.random(32), SigningKey.generate())
-        doc = {"version": INBOX_KEY_VERSION, "inbox_db": keys.inbox_db.hex(), "receipt": bytes(keys.receipt).hex()}
-        write_private_file(path, json.dumps(doc).encode())
+        write_key_file(path, INBOX_KEY_VERSION, {"inbox_db": keys.inbox_db, "receipt": bytes(keys.receipt)})
         return keys
 
     @classmethod
     def load(cls, path: Path) -> InboxKeys:
-        try:
-            mode = path.stat().st_mode & 0o777
-            raw = json.loads(path.read_bytes())
-            if mode & 0o077:
-                raise NodeError(f"{path}: readable by others (mode {mode:o}); run 'chmod 600 {path}'")
-            if raw["version"] != INBOX_KEY_VERSION:
-                raise NodeError(f"{path}: unsupported version {raw['version']!r}")
-            inbox, seed = bytes.fromhex(raw["inbox_db"]), bytes.fromhex(raw["receipt"])
-        except FileNotFoundError:
-            raise NodeError(f"{path}: missing; run 'intake partner init' first") from None
-        except (OSError, ValueError, KeyError, TypeError):
-            raise NodeError(f"{path}: malformed partner inbox key file") from None
-        if len(inbox) != 32 or len(seed) != 32:
-            raise NodeError(f"{path}: malformed partner inbox key file")
-        return cls(inbox, SigningKey(seed))
+        keys = read_key_file(
+            path, INBOX_KEY_VERSION, ("inbox_db", "receipt"), what="partner inbox key file", init="intake partner init"
+        )
+        return cls(keys["inbox_db"], SigningKey(keys["receipt"]))
 
 
 def init_partner(home: Path, *, user: str, passphrase: str, profile: str) -> PartnerHome:

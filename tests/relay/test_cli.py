@@ -48,6 +48,8 @@ def test_a_node_and_a_partner_pair_and_relay_by_usb(tmp_path: Path, node: Node) 
     doc = json.loads(preview.out)
     assert doc["state"] == "to_review" and doc["partners"][0]["partner"] == "monitor"
     assert "+86" not in preview.out and "liwei_1988" not in preview.out
+    shown = intake("relay", "preview", str(case_id), "--passphrase-file", pw, env=nenv)
+    assert shown.code == 0 and f"Case {case_id}: Waiting for review" in shown.out, shown.both
     stale = intake("relay", "approve", str(case_id), "--hash", "0" * 64, "--passphrase-file", pw, env=nenv)
     assert "changed since it was shown" in one_line_error(stale)
     internal = file_case(node, consent=Consent.INTERNAL)
@@ -105,3 +107,6 @@ def test_partner_commands_without_a_home_fail_in_one_line(tmp_path: Path) -> Non
     result = intake("partner", "open", "--passphrase-file", wrong, env={"INTAKE_PARTNER_HOME": str(tmp_path / "p")})
     assert "Wrong user or passphrase" in one_line_error(result)
     assert (tmp_path / "p" / "unlock-failures").read_text() == "1", "counted: the next try waits, as on a node"
+    (tmp_path / "p" / "inbox.key").chmod(0o644)
+    exposed = intake("partner", "keys", "show", env={"INTAKE_PARTNER_HOME": str(tmp_path / "p")})
+    assert "readable by others" in one_line_error(exposed)
