@@ -189,10 +189,9 @@ def _check_id(envelope_id: Any) -> str:
     return envelope_id
 
 
-def _seconds(when: datetime | None, what: str) -> int:
-    """Whole seconds since 1970 (UTC), rounded down; ``None`` is now."""
-    if when is None:
-        when = datetime.now(UTC)
+def _seconds(when: datetime, what: str) -> int:
+    """Whole seconds since 1970 (UTC), rounded down. The caller reads the clock (intake.clock):
+    crypto never does, so one clock moves every timestamp at once."""
     if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
         raise ValueError(f"{what} must be a timezone-aware datetime")
     seconds = (when - _EPOCH) // timedelta(seconds=1)
@@ -245,13 +244,13 @@ def seal(
     sender: SigningKey,
     recipient: PublicKey,
     sequence: int,
-    created_at: datetime | None = None,
+    created_at: datetime,
     envelope_id: str | None = None,
 ) -> bytes:
     """Sign ``payload`` with the node's key and seal it to the partner; returns the envelope.
 
     ``sequence`` is the node's next sequence number (1 to 2**64-1), ``created_at`` a timezone-aware
-    time (default now; stored as whole UTC seconds), ``envelope_id`` 32 lowercase hex characters
+    time (stored as whole UTC seconds), ``envelope_id`` 32 lowercase hex characters
     (default 16 random bytes). A payload over :data:`MAX_PAYLOAD` raises ``EnvelopeError("too_large")``.
     """
     body = _as_bytes(payload, "payload")
@@ -414,7 +413,7 @@ def _receipt_message(envelope_id: str, received_at: str) -> bytes:
     return RECEIPT_CONTEXT + envelope_id.encode("ascii") + b"\x00" + received_at.encode("ascii")
 
 
-def sign_receipt(envelope_id: str, *, key: SigningKey, received_at: datetime | None = None) -> bytes:
+def sign_receipt(envelope_id: str, *, key: SigningKey, received_at: datetime) -> bytes:
     """The partner inbox's signed word that it stored envelope ``envelope_id``: a small JSON document."""
     _check_id(envelope_id)
     when = (_EPOCH + timedelta(seconds=_seconds(received_at, "received_at"))).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from intake import clock
 from intake.store.db import Connection
 
 if TYPE_CHECKING:
@@ -172,7 +173,7 @@ def _check_token(what: str, value: str, pattern: re.Pattern[str]) -> None:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def record(

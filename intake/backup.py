@@ -41,7 +41,6 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,7 @@ import sqlcipher3
 
 from crypto import CannotOpen, Keyring, KeyringError, NodeKeys, open_item, seal_item
 from crypto.files import write_private_file
-from intake import audit
+from intake import audit, clock
 from intake.errors import IntakeError, StoreError
 from intake.node import IntakeKeys
 from intake.settings import Settings
@@ -197,7 +196,7 @@ def make_backup(settings: Settings, keys: NodeKeys) -> tuple[bytes, BackupInfo]:
             files.append(("inbox.db", copy.read_bytes()))
     if settings.settings_path.is_file():
         files.append(("settings.toml", settings.settings_path.read_bytes()))
-    created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    created = clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
     manifest = {
         "node_id": keys.node_id,
         "created_at": created,

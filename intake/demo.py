@@ -19,6 +19,7 @@ from rich.text import Text
 from twilio.request_validator import RequestValidator
 
 from i18n import d_
+from intake import clock
 from intake.demo_data import SAMPLE_REPORTS, SAMPLE_SMS
 from intake.demo_voice import DEMO_ACCOUNT, MediaStandIn, simulate_call
 from intake.logs import setup_logging, uvicorn_log_config
@@ -45,9 +46,9 @@ def start_server(app: Any, sock: socket.socket) -> tuple[_Server, threading.Thre
     server = _Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = clock.monotonic() + 15
     while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
+        if clock.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("demo server did not start")
         time.sleep(0.05)
     return server, thread

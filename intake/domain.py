@@ -9,12 +9,13 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, NewType
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from i18n import N_
+from intake import clock
 
 ReceiptCode = NewType("ReceiptCode", str)  # 16 digits, no separators
 ReceiptHash = NewType("ReceiptHash", bytes)  # keyed slow hash of a ReceiptCode
@@ -141,7 +142,7 @@ class Report(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     channel: Channel
-    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    received_at: datetime = Field(default_factory=lambda: clock.now_s())
     locale: str = "en"
     factory: Short = ""
     location: Short = ""
@@ -172,7 +173,7 @@ class FollowUp(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     channel: Channel
-    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    received_at: datetime = Field(default_factory=lambda: clock.now_s())
     locale: str = "en"
     text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_DESCRIPTION)]
 

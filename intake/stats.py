@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from intake import clock
 from intake.store.cases import CasesStore
 
 OPEN_STAGES = ("new", "triaged", "investigating", "remedy")
@@ -155,7 +156,7 @@ def overdue(rows: Iterable[CaseRow], deadlines: Mapping[str, int], now: datetime
 
 
 def dashboard(rows: Sequence[CaseRow], deadlines: Mapping[str, int], now: datetime | None = None) -> Dashboard:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     categories: Counter[str] = Counter()
     for r in rows:
         categories.update(r.categories or (UNCATEGORISED,))

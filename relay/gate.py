@@ -20,14 +20,14 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from nacl.public import PublicKey
 
 from crypto import NodeKeys
 from crypto.envelope import parse_partner_key, seal
-from intake import audit
+from intake import audit, clock
 from intake.errors import IntakeError, InvalidInput
 from intake.store.cases import CaseNotFound, CasesStore
 from relay.summary import MAX_NARRATIVE, REF_LABEL, CaseFacts, Draft, FactoryRecord, build
@@ -105,7 +105,7 @@ class OutboxRow:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return clock.now_s()
 
 
 def check_url(url: str) -> str:

@@ -46,6 +46,7 @@ from crypto.envelope import (
     recipient_hint,
     sign_receipt,
 )
+from intake import clock
 from intake.errors import InvalidInput, NodeError
 from intake.node import read_key_file, unlock_keyring, write_key_file
 from intake.stats import CaseRow, crosstab, month, public_export, suppress
@@ -104,7 +105,7 @@ PARTNER_MIGRATIONS: list[list[str]] = [
 
 
 def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return clock.now_s()
 
 
 def token_hash(token: str) -> bytes:

@@ -19,7 +19,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -27,6 +27,7 @@ from nacl.signing import VerifyKey
 
 from crypto.envelope import EnvelopeError, verify_receipt
 from crypto.files import write_private_file
+from intake import clock
 from relay.gate import Relay
 
 log = logging.getLogger("intake.relay")
@@ -53,7 +54,7 @@ def backoff(attempts: int, *, permanent: bool = False, rand: Callable[[], float]
 
 def push(relay: Relay, client: httpx.Client, *, now: datetime | None = None, force: bool = False) -> PushReport:
     """Send every due envelope once. ``force`` ignores the back-off schedule (an operator's retry)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     report = PushReport()
     for row in relay.outbox(pending_only=True):
         partner, data, case_id = relay.envelope(row.envelope_id)

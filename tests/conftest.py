@@ -8,6 +8,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,28 @@ from intake.settings import Settings
 TEST_PROFILE = "insecure-test-only"
 PASSPHRASE = "correct horse battery staple"
 USER = "admin"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clock_years_ahead() -> Iterator[None]:
+    """With INTAKE_TEST_YEARS_AHEAD=N, the whole suite runs with the wall clock N years ahead.
+
+    CI runs the suite twice, the second time like this, so a date written into a test or a clock
+    read behind intake.clock's back fails CI instead of failing a labour group in a few years.
+    time-machine moves datetime.now, time.time and friends in this process (each xdist worker);
+    programs a test starts as subprocesses keep the real clock.
+    """
+    years = os.environ.get("INTAKE_TEST_YEARS_AHEAD", "").strip()
+    if not years:
+        yield
+        return
+    import time_machine
+
+    from intake import clock
+
+    ahead = clock.now() + timedelta(days=round(365.2425 * float(years)))
+    with time_machine.travel(ahead, tick=True):
+        yield
 
 
 def require_tier(name: str, reason: str) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from channels.sms.service import SmsDesk, SmsInbound, handle_inbound
 from channels.sms.twilio_rest import GatewayError, TwilioGateway
+from intake import clock
 from intake.errors import StoreUnavailable
 
 log = logging.getLogger("intake.sms.pull")
@@ -56,7 +56,7 @@ def pull(desk: SmsDesk, gateway: TwilioGateway, *, now: float | None = None) -> 
         # Nothing was deleted at Twilio for the message that failed: it waits there for next time.
         log.error("twilio pull: inbox not writable; stopped")
         raise
-    _send(desk, gateway, result, now or time.time())
+    _send(desk, gateway, result, now or clock.time())
     if not result.offline:
         try:
             for m in gateway.finished_outbound():

@@ -17,11 +17,10 @@ import json
 import logging
 import re
 import threading
-import time
 import unicodedata
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import i18n
 from channels.sms import texts
@@ -32,6 +31,7 @@ from crypto.fields import decrypt_field, encrypt_field
 from crypto.kdf import derive_key
 from i18n import translations
 from i18n.segments import count_segments
+from intake import clock
 from intake.domain import Channel, Consent, ReceiptCode, ReceiptHash, Report
 from intake.node import SESSION_LABEL
 from intake.receipts import format_receipt
@@ -88,7 +88,7 @@ class SmsDesk:
         return derive_key(per_message, "intake/v1/sms-reply")
 
     def flooding(self, reporter: bytes) -> bool:
-        now = time.monotonic()
+        now = clock.monotonic()
         with self._lock:
             hits = self._hits.setdefault(reporter, deque())
             while hits and now - hits[0] > FLOOD_WINDOW:
@@ -104,15 +104,15 @@ class SmsDesk:
     def sweep(self, now: datetime) -> None:
         """Every few minutes: store abandoned conversations, forget old de-duplication keys."""
         with self._lock:
-            if time.monotonic() - self._last_sweep < SWEEP_EVERY:
+            if clock.monotonic() - self._last_sweep < SWEEP_EVERY:
                 return
-            self._last_sweep = time.monotonic()
+            self._last_sweep = clock.monotonic()
         inbox = self.service.inbox
         cutoff = int((now - SESSION_IDLE).timestamp())
         for reporter, state_json, parts_json in inbox.stale_sessions(cutoff):
             state, parts = _load((state_json, parts_json, 0))
             items = abandoned_item(self.service, state, parts, None) if state else []
-            inbox.sms_commit(reporter=reporter, session=None, seen=None, items=items)
+            inbox.sms_commit(reporter=reporter, session=None, seen=None, items=items, now=now)
         inbox.forget_seen(int(now.timestamp()) - SEEN_TTL)
 
     def seal_recipient(self, phone: str, body: str) -> tuple[bytes, bytes]:
@@ -135,7 +135,7 @@ def handle_inbound(
 
     A message id seen before returns the same replies and changes nothing.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     service = desk.service
     inbox = service.inbox
     seen_key = desk.seen_key(msg)
@@ -194,7 +194,9 @@ def _handle(
         session = (outcome.state.model_dump_json(), json.dumps([p.hex() for p in parts]).encode())
     cached_replies = encrypt_field(desk.reply_key(msg), json.dumps(replies).encode(), context=b"replies")
     outbox = [(msg.provider, *desk.seal_recipient(msg.sender, r)) for r in replies] if queue_replies else []
-    inbox.sms_commit(reporter=reporter, session=session, seen=(seen_key, cached_replies), items=items, outbox=outbox)
+    inbox.sms_commit(
+        reporter=reporter, session=session, seen=(seen_key, cached_replies), items=items, outbox=outbox, now=now
+    )
     if items:
         log.info("sms report accepted provider=%s", msg.provider)
     return replies

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +24,7 @@ from channels.twilio_signature import twilio_params
 from channels.voice import texts
 from channels.voice.recordings import RecordingFetcher
 from channels.voice.voices import SAY_VOICES, Voice, prompt_file, voices
+from intake import clock
 from intake.domain import Channel, Consent, ReceiptCode, Report
 from intake.errors import NotFound, StoreUnavailable
 from intake.receipts import format_receipt
@@ -47,7 +47,7 @@ class _Repeats:
 
     def add(self, receipt: ReceiptCode) -> str:
         token = secrets.token_urlsafe(12)
-        now = time.monotonic()
+        now = clock.monotonic()
         with self._lock:
             self._items = {k: v for k, v in self._items.items() if v[1] > now}
             self._items[token] = (receipt, now + REPEAT_TTL)
@@ -56,7 +56,7 @@ class _Repeats:
     def get(self, token: str) -> ReceiptCode | None:
         with self._lock:
             found = self._items.get(token)
-        return found[0] if found and found[1] > time.monotonic() else None
+        return found[0] if found and found[1] > clock.monotonic() else None
 
 
 def _state(request: Request) -> Any:

@@ -7,7 +7,6 @@ board and write sealed items, and holds no key that opens them.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +25,7 @@ from channels.web import api, desk_api, pages
 from channels.web.errors import CatchAll, error_app, handle_error, handle_http, handle_validation
 from channels.web.render import STATIC
 from channels.web.security import ASGIApp, BodyLimit, Csrf, Message, RateLimiter, Receive, Scope, SecurityHeaders, Send
+from intake import clock
 from intake.errors import IntakeError
 from intake.services import IntakeService
 from intake.settings import Settings
@@ -95,7 +95,7 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        start = clock.monotonic()
         status = 0
 
         async def send_status(message: Message) -> None:
@@ -108,7 +108,7 @@ class RequestLog:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", "-")
-            ms = (time.perf_counter() - start) * 1000
+            ms = (clock.monotonic() - start) * 1000
             log.info("%s %s status=%d ms=%.1f", scope["method"], route, status, ms)
 
 

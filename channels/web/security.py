@@ -9,11 +9,11 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from intake import clock
 from intake.errors import RateLimited, TooLarge
 
 Scope = MutableMapping[str, Any]
@@ -100,7 +100,7 @@ class RateLimiter:
     kept, and the table dies with the process. ``per_minute = 0`` turns the limit off.
     """
 
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = clock.monotonic) -> None:
         self.per_minute = per_minute
         self._key = secrets.token_bytes(32)
         self._hits: dict[bytes, deque[float]] = {}
@@ -140,7 +140,7 @@ class Csrf:
     COOKIE = "csrf"
     MAX_AGE = 6 * 3600
 
-    def __init__(self, key: bytes, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, key: bytes, *, clock: Callable[[], float] = clock.time) -> None:
         self._key = key
         self._clock = clock
 

@@ -7,7 +7,6 @@ Both need a caseworker's session and the form's CSRF token; every change is audi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from i18n import D_, d_
+from intake import clock
 from intake.desk.app import current, form_of, page
 from intake.desk.sessions import Session
 from intake.errors import InvalidInput
@@ -37,7 +37,7 @@ assert set(WHO_LABELS) == set(WHO)  # noqa: S101 - a label for every code
 def case_extra(session: Session, settings: Settings, case_id: int) -> dict[str, Any]:
     """What the case page shows of the plan and the stage deadline (no audit entry: the page view has one)."""
     work = CaseWork(session.store, session.keys)
-    now = datetime.now(UTC)
+    now = clock.now()
     deadlines = settings.deadlines()
     stage = work.stages([case_id]).get(case_id)
     return {

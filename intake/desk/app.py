@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 import i18n
 from crypto import Role, WrongPassphrase
 from i18n import d_
+from intake import clock
 from intake.desk import dashboard, factories, labels
 from intake.desk.sessions import Session, Sessions
 from intake.domain import BOARD_LABELS, CATEGORY_LABELS, CaseStatus, Category, Channel
@@ -112,13 +112,13 @@ def create_desk_app(settings: Settings) -> FastAPI:
         async def sweeper() -> None:
             from intake.desk.relay import PUSH_EVERY, push_in_background
 
-            last_push = time.monotonic()
+            last_push = clock.monotonic()
             while True:
                 await asyncio.sleep(30)
                 if sessions.sweep():
                     log.info("idle desk session locked")
-                if time.monotonic() - last_push >= PUSH_EVERY:
-                    last_push = time.monotonic()
+                if clock.monotonic() - last_push >= PUSH_EVERY:
+                    last_push = clock.monotonic()
                     await push_in_background(sessions, settings)
 
         task = asyncio.create_task(sweeper())
@@ -181,7 +181,7 @@ def create_desk_app(settings: Settings) -> FastAPI:
             finally:
                 inbox.close()
 
-        state["last_drain"] = time.monotonic()
+        state["last_drain"] = clock.monotonic()
         try:
             return await run_in_threadpool(run)
         except IntakeError:
@@ -241,7 +241,7 @@ def create_desk_app(settings: Settings) -> FastAPI:
     @app.get("/cases")
     async def cases(request: Request) -> HTMLResponse:
         session = current(request)
-        if time.monotonic() - state["last_drain"] > DRAIN_EVERY:
+        if clock.monotonic() - state["last_drain"] > DRAIN_EVERY:
             await drain_now(session)
         q = request.query_params
         filters = Filters(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -20,7 +19,7 @@ from starlette.responses import HTMLResponse, Response
 
 from crypto import Role
 from i18n import d_
-from intake import stats
+from intake import clock, stats
 from intake.desk import labels
 from intake.domain import Category
 
@@ -98,7 +97,7 @@ async def dashboard_page(request: Request) -> HTMLResponse:
 
 def _download(body: str, media_type: str, name: str) -> Response:
     stem, _, ext = name.rpartition(".")
-    stamp = datetime.now(UTC).strftime("%Y-%m")
+    stamp = clock.now().strftime("%Y-%m")
     return Response(
         body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{stem}-{stamp}.{ext}"'}
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crypto import NodeKeys
+from intake import clock
 from intake.store.cases import CasesStore
 
 IDLE_LOCK = 15 * 60.0
@@ -19,12 +19,12 @@ class Session:
     keys: NodeKeys
     store: CasesStore
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    last: float = field(default_factory=time.monotonic)
+    last: float = field(default_factory=clock.monotonic)
     locale: str = ""  # the desk language this user chose when unlocking ("" = the CLI's)
 
 
 class Sessions:
-    def __init__(self, idle: float = IDLE_LOCK, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, idle: float = IDLE_LOCK, clock: Callable[[], float] = clock.monotonic) -> None:
         self.idle = idle
         self._clock = clock
         self._items: dict[str, Session] = {}

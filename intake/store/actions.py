@@ -8,8 +8,9 @@ by its id and code fields only, never its words or its evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
+from intake import clock
 from intake.errors import InvalidInput
 from intake.store.casework import CaseWork, _now
 
@@ -102,7 +103,7 @@ class Actions:
 
     def plan(self, case_id: int, today: date | None = None) -> list[Action]:
         """The case's actions, by due date; each flagged overdue when due before today and not done."""
-        today = today or datetime.now(UTC).date()
+        today = today or clock.now().date()
         with self.store._lock:
             rows = self.store._conn.execute(
                 "SELECT id, case_id, action, who, due, evidence, done_at, created_at, user FROM actions "

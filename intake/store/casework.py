@@ -15,7 +15,7 @@ from typing import Any
 from crypto import NodeKeys
 from crypto.errors import CannotOpen
 from crypto.fields import decrypt_field
-from intake import audit
+from intake import audit, clock
 from intake.domain import BoardStatus, Case, CaseStatus, Category, Channel, ReceiptHash
 from intake.errors import InvalidInput
 from intake.store.cases import CaseNotFound, CasesStore
@@ -103,7 +103,7 @@ class _Raced(Exception):
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return clock.now_s().isoformat()
 
 
 class CaseWork:
@@ -157,7 +157,7 @@ class CaseWork:
         # Overdue: in a stage with a target, and in it since before (now - target days). One query
         # per stage, each a walk of the (status, rank, id, status_since) index that stops at the
         # limit, merged here: an OR of stages would make SQLite sort every overdue case.
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         found: list[Case] = []
         for status, days in (deadlines or {}).items():
             if f.status and f.status != status:
@@ -196,7 +196,7 @@ class CaseWork:
 
     def overdue(self, case_ids: list[int], deadlines: Mapping[str, int], now: datetime | None = None) -> dict[int, int]:
         """{case id: days overdue} for those of the cases past their stage's target."""
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         out = {i: overdue_days(s, deadlines, now) for i, s in self.stages(case_ids).items()}
         return {i: d for i, d in out.items() if d}
 

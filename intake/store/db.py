@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,6 +51,7 @@ def open_store(
         # SQLite would treat an emptied (truncated to nothing) store as a new one and silently
         # migrate it: every item in it would be gone without a word.
         raise StoreError(f"{path}: the store file is empty (truncated or damaged)")
+    _private(path, create=create)
     try:
         conn = sqlcipher3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
     except sqlcipher3.Error as exc:
@@ -78,6 +80,24 @@ def open_store(
         conn.close()
         raise StoreError(f"{path}: {exc.detail}") from None
     return conn
+
+
+def _private(path: Path, *, create: bool) -> None:
+    """Make the store file 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
+    main file's mode, so those are 0600 too. The folder is 0700 already; this is defence in depth
+    for a folder copied, shared or restored with looser modes (docs/threat-model.md#seizure)."""
+    try:
+        if create and not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        elif path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+            for side in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(f"{path}{side}", 0o600)
+    except FileExistsError:
+        pass  # another process made it a moment ago, with the same mode
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot make the store private ({exc.strerror})") from None
 
 
 @contextmanager

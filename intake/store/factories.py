@@ -16,11 +16,10 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from crypto import NodeKeys
-from intake import audit
+from intake import audit, clock
 from intake.errors import IntakeError, InvalidInput
 from intake.store.cases import CaseNotFound, CasesStore
 
@@ -96,7 +95,7 @@ class _Row:
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return clock.now_s().isoformat()
 
 
 def _key(name: str) -> str:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import sqlcipher3
 
+from intake import clock
 from intake.domain import BoardStatus, ReceiptHash
 from intake.errors import StoreUnavailable
 from intake.store.db import Connection, open_store
@@ -225,7 +226,7 @@ class Inbox:
             if board is not None:
                 conn.execute(
                     "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
-                    (bytes(board), BoardStatus.RECEIVED.value, int(time.time())),
+                    (bytes(board), BoardStatus.RECEIVED.value, int(clock.time())),
                 )
 
         self._grouped(write)
@@ -238,7 +239,7 @@ class Inbox:
             nonlocal stored
             cur = conn.execute(
                 "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)",
-                (key, b"", int(time.time())),
+                (key, b"", int(clock.time())),
             )
             if cur.rowcount == 1:
                 conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
@@ -284,9 +285,13 @@ class Inbox:
         seen: tuple[bytes, bytes] | None,
         items: Sequence[tuple[str, bytes, ReceiptHash | None]] = (),
         outbox: Sequence[tuple[str, bytes, bytes]] = (),
+        now: datetime | None = None,
     ) -> None:
-        """One message's effects in one durable transaction: session, item, dedupe key, replies."""
-        now = int(time.time())
+        """One message's effects in one durable transaction: session, item, dedupe key, replies.
+
+        ``now`` is the conversation's clock (the engine's), so a session's age and the sweep that
+        stores abandoned conversations measure time on the same clock."""
+        stamp = int((now or clock.now()).timestamp())
 
         def write(conn: Connection) -> None:
             if session is None:
@@ -296,23 +301,23 @@ class Inbox:
                     "INSERT INTO sms_sessions (reporter, state, parts, updated_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(reporter) DO UPDATE SET state = excluded.state, parts = excluded.parts, "
                     "updated_at = excluded.updated_at",
-                    (reporter, session[0], session[1], now),
+                    (reporter, session[0], session[1], stamp),
                 )
             for item_id, blob, board in items:
                 conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
                 if board is not None:
                     conn.execute(
                         "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
-                        (bytes(board), BoardStatus.RECEIVED.value, now),
+                        (bytes(board), BoardStatus.RECEIVED.value, stamp),
                     )
             if seen is not None:
                 conn.execute(
-                    "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)", (*seen, now)
+                    "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)", (*seen, stamp)
                 )
             for provider, recipient, body in outbox:
                 conn.execute(
                     "INSERT INTO outbox (provider, recipient, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
-                    (provider, recipient, body, now, now),
+                    (provider, recipient, body, stamp, stamp),
                 )
 
         self._grouped(write)
@@ -330,7 +335,7 @@ class Inbox:
 
     def queue(self, provider: str, recipient: bytes, body: bytes) -> None:
         """Queue one outgoing SMS (recipient and body already encrypted with the intake key)."""
-        now = int(time.time())
+        now = int(clock.time())
 
         def write(conn: Connection) -> None:
             conn.execute(
@@ -387,16 +392,16 @@ class Inbox:
             conn.execute(
                 "INSERT INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(receipt_hash) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-                (bytes(receipt_hash), status.value, int(time.time())),
+                (bytes(receipt_hash), status.value, int(clock.time())),
             )
 
     def post_message(self, receipt_hash: ReceiptHash, body: str) -> None:
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
-                (bytes(receipt_hash), BoardStatus.IN_REVIEW.value, int(time.time())),
+                (bytes(receipt_hash), BoardStatus.IN_REVIEW.value, int(clock.time())),
             )
             conn.execute(
                 "INSERT INTO board_messages (receipt_hash, created_at, body) VALUES (?, ?, ?)",
-                (bytes(receipt_hash), int(time.time()), body),
+                (bytes(receipt_hash), int(clock.time()), body),
             )

@@ -208,14 +208,14 @@ def test_round_trip(payload: bytes, sequence: int, created: datetime) -> None:
     assert opened.created_at.tzinfo is UTC
 
 
-def test_defaults_random_id_and_now() -> None:
-    before = datetime.now(UTC).replace(microsecond=0)
-    a, b = make(created_at=None), make(created_at=None)
-    after = datetime.now(UTC)
+def test_defaults_random_id_and_the_time_is_the_callers() -> None:
+    a, b = make(), make()
     ha, hb = read_header(a), read_header(b)
     assert ha.envelope_id != hb.envelope_id
     assert len(ha.envelope_id) == 32 and int(ha.envelope_id, 16) >= 0
-    assert before <= open_envelope(a, recipient=PARTNER, senders=SENDERS).created_at <= after
+    assert open_envelope(a, recipient=PARTNER, senders=SENDERS).created_at == T0
+    with pytest.raises(ValueError, match="timezone-aware"):
+        make(created_at=None)  # crypto never reads a clock: the caller passes intake.clock's time
 
 
 def test_header_is_readable_text_and_names_the_recipient() -> None:
@@ -537,10 +537,10 @@ def test_receipt_round_trip() -> None:
     )
 
 
-def test_receipt_default_time_is_now() -> None:
-    before = datetime.now(UTC).replace(microsecond=0)
-    got = verify_receipt(sign_receipt(EID, key=RECEIPTS), envelope_id=EID, key=RECEIPTS.verify_key)
-    assert before <= got <= datetime.now(UTC)
+def test_receipt_time_is_the_callers_to_the_second() -> None:
+    when = T0 + timedelta(days=3650, microseconds=900_000)
+    got = verify_receipt(sign_receipt(EID, key=RECEIPTS, received_at=when), envelope_id=EID, key=RECEIPTS.verify_key)
+    assert got == when.replace(microsecond=0)
 
 
 def test_receipt_for_another_envelope_or_from_another_key_fails() -> None:
@@ -604,7 +604,7 @@ def test_receipt_whitespace_does_not_matter_but_fields_do() -> None:
 
 def test_sign_receipt_refuses_bad_arguments() -> None:
     with pytest.raises(ValueError):
-        sign_receipt("nope", key=RECEIPTS)
+        sign_receipt("nope", key=RECEIPTS, received_at=T0)
     with pytest.raises(ValueError):
         sign_receipt(EID, key=RECEIPTS, received_at=datetime(2026, 1, 1))
 
@@ -656,6 +656,7 @@ def _non_canonical_tail(text: str, size: int) -> str:
         (partner_key_string(PARTNER.public_key, VerifyKey(bytes(32))), "Ed25519"),
         ("", "starts with"),
     ],
+    ids=lambda value: "",  # the keys are random per process: ids by position, the same in every xdist worker
 )
 def test_bad_partner_keys(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -674,6 +675,7 @@ def test_bad_partner_keys(text: str, message: str) -> None:
         (NODE_KEY_PREFIX + _non_canonical_tail(NODE_STRING[len(NODE_KEY_PREFIX) :], 32), "last character"),
         (node_key_string(VerifyKey(bytes(32))), "Ed25519"),
     ],
+    ids=lambda value: "",  # random keys: ids by position, the same in every xdist worker
 )
 def test_bad_node_keys(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):

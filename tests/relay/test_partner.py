@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from crypto.envelope import MAX_ENVELOPE
+from intake import clock
 from intake.domain import Category, Consent
 from intake.node import open_cases
 from intake.store.casework import CaseWork
@@ -239,7 +240,10 @@ def test_a_forged_receipt_does_not_mark_delivered(tmp_path: Path, partner: Partn
 
     def answer(request: httpx.Request) -> httpx.Response:
         header = read_header(request.content)
-        return httpx.Response(200, content=sign_receipt(header.envelope_id, key=impostor.home.inbox_keys().receipt))
+        return httpx.Response(
+            200,
+            content=sign_receipt(header.envelope_id, key=impostor.home.inbox_keys().receipt, received_at=clock.now()),
+        )
 
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
         result = push(relay, client)
