@@ -32,9 +32,12 @@ def clock_reads(path: Path, root: Path = ROOT) -> list[str]:
     tree = ast.parse(path.read_text("utf-8"), str(path))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if (node.value.id, node.attr) in CLOCK_READS:
-                found.append(f"{path.relative_to(root)}:{node.lineno}: {node.value.id}.{node.attr}")
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and (node.value.id, node.attr) in CLOCK_READS
+        ):
+            found.append(f"{path.relative_to(root)}:{node.lineno}: {node.value.id}.{node.attr}")
         if isinstance(node, ast.ImportFrom) and node.module == "time":
             for alias in node.names:
                 if ("time", alias.name) in CLOCK_READS:
