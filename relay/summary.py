@@ -164,7 +164,10 @@ def build(facts: CaseFacts, *, node_id: str, names: Iterable[str] = (), patterns
     if facts.factory is not None:
         factory = facts.factory
     else:
-        factory_name = redact(facts.factory_text, locale=facts.locale, names=names, patterns=patterns)
+        # The factory's name is the point of monitoring: only listed names and identifiers go.
+        factory_name = redact(
+            facts.factory_text, locale=facts.locale, names=names, patterns=patterns, unlisted_names=False
+        )
         factory = FactoryRecord(name=factory_name.text[:400])
     actions = tuple(redact(a, locale=facts.locale, names=names, patterns=patterns) for a, _, _, _ in facts.actions)
     remedy = [
