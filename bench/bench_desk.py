@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -339,7 +340,10 @@ def run(n: int, args: argparse.Namespace) -> list[tuple[str, float, str]]:
                         raise RuntimeError("desk did not start; see desk.log") from None
                     time.sleep(0.2)
             idle = memory(proc.pid)
-            r = client.post("/login", data={"user": USER, "passphrase": PASSPHRASE})
+            token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)  # the unlock form's token
+            r = client.post(
+                "/login", data={"csrf": token.group(1) if token else "", "user": USER, "passphrase": PASSPHRASE}
+            )
             if r.status_code != 303 or "desk" not in client.cookies:
                 raise RuntimeError(f"login failed: {r.status_code}")
             pages: dict[str, Callable[[int], Any]] = {

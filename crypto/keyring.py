@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -212,6 +213,19 @@ class Keyring:
     @property
     def users(self) -> dict[str, Role]:
         return {name: u.role for name, u in self._users.items()}
+
+    def user_stamp(self, name: str) -> bytes | None:
+        """A digest of ``name``'s entry, or None when there is no such user.
+
+        It changes whenever the entry is rewritten: the user removed (and perhaps added again),
+        given a new passphrase. The desk compares it on every request, so removing a user ends
+        their open sessions (issue 12).
+        """
+        entry = self._users.get(name)
+        if entry is None:
+            return None
+        parts = [name.encode(), entry.role.value.encode(), entry.salt, entry.nonce, entry.wrapped]
+        return hashlib.sha256(b"\x00".join([b"intake/v1/user-stamp", *parts])).digest()
 
     def default_user(self) -> str:
         """The only user, or the first one created."""

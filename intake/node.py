@@ -17,7 +17,7 @@ from pathlib import Path
 import nacl.utils
 
 from crypto import Keyring, KeyringError, NodeKeys, Secret, WrongPassphrase
-from crypto.files import write_private_file
+from crypto.files import exclusive_lock, write_private_file
 from crypto.kdf import derive_key
 from intake.errors import NodeError
 from intake.settings import Settings
@@ -150,17 +150,24 @@ def unlock_keyring(
     """:func:`unlock` for any keyring (a node's or a partner's) with its failure counter file."""
     name = user or ring.default_user()
     path = failures_path
-    failures = _read_failures(path)
-    sleep(failure_delay(failures))
-    try:
-        keys = ring.unlock(name, passphrase)
-    except WrongPassphrase:
-        write_private_file(path, str(failures + 1).encode())
-        raise
-    except KeyringError as exc:
-        raise NodeError(str(exc)) from None
-    if failures:
-        path.unlink(missing_ok=True)
+    # One try at a time, across threads and processes (the desk and a CLI): each try reads the
+    # counter, waits out its delay, checks and writes the counter while holding the lock, so
+    # parallel guesses cannot share one delay and every wrong one is counted (issue 12).
+    with exclusive_lock(path.parent):  # the node folder itself: no lock file to leave behind
+        failures = _read_failures(path)
+        sleep(failure_delay(failures))
+        try:
+            keys = ring.unlock(name, passphrase)
+        except WrongPassphrase:
+            try:
+                write_private_file(path, str(failures + 1).encode())
+            except OSError as exc:
+                raise NodeError(f"{path}: cannot count the failed try ({exc.strerror})") from None
+            raise
+        except KeyringError as exc:
+            raise NodeError(str(exc)) from None
+        if failures:
+            path.unlink(missing_ok=True)
     return keys
 
 

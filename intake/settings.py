@@ -56,6 +56,8 @@ class Settings:
     # A desk draining an intake on another host (made with `intake desk pair` there).
     desk_remote_url: str = ""
     desk_remote_token: str = field(default="", repr=False)
+    # Hours a desk session lasts after unlocking, however busy (the idle lock comes sooner).
+    desk_session_hours: int = 12
     # Target days per case stage (UNGP 31: predictable); a case past its stage's target is overdue.
     stage_deadlines: str = "new=2,triaged=7,investigating=30,remedy=90"
     # Extra regular expressions (one per line) for worker/badge numbers the relay must redact.
@@ -142,6 +144,8 @@ class Settings:
             raise SettingsError("rate_limit_per_minute must be 0 (off) or more")
         if self.max_request_bytes < 1024:
             raise SettingsError("max_request_bytes must be at least 1024")
+        if not 1 <= self.desk_session_hours <= 24 * 7:
+            raise SettingsError("desk_session_hours must be from 1 to 168")
         if self.kdf_profile not in PROFILES:
             raise SettingsError(f"kdf_profile must be one of {', '.join(PROFILES)}")
         self.deadlines()

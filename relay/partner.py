@@ -47,7 +47,7 @@ from crypto.envelope import (
     sign_receipt,
 )
 from intake import clock
-from intake.errors import InvalidInput, NodeError
+from intake.errors import DeliveredByAnotherNode, InvalidInput, NodeError
 from intake.node import read_key_file, unlock_keyring, write_key_file
 from intake.stats import CaseRow, crosstab, month, public_export, suppress
 from intake.store.db import Connection, open_store, transaction
@@ -273,12 +273,16 @@ class PartnerInbox:
                 "INSERT OR IGNORE INTO envelopes (envelope_id, received_at, via, node_id, data) VALUES (?, ?, ?, ?, ?)",
                 (header.envelope_id, now, via, node_id, data),
             )
-            received, kept = conn.execute(
-                "SELECT received_at, data FROM envelopes WHERE envelope_id = ?", (header.envelope_id,)
+            received, kept, holder = conn.execute(
+                "SELECT received_at, data, node_id FROM envelopes WHERE envelope_id = ?", (header.envelope_id,)
             ).fetchone()
         if not hmac.compare_digest(bytes(kept), data):
             # Only the very same bytes are a duplicate: whoever learnt an id must not shadow the envelope.
             raise EnvelopeError("malformed", "another envelope with this id is waiting in the inbox")
+        if node_id is not None and holder is not None and holder != node_id:
+            # The copy waiting here is filed under the node that pushed it first; a receipt to this
+            # one would promise a summary the opener may refuse as wrong_sender.
+            raise DeliveredByAnotherNode("this envelope is waiting in the inbox, delivered by another node")
         return datetime.fromisoformat(received)
 
     def pending(self) -> list[tuple[str, str, int | None, bytes]]:

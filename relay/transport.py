@@ -1,7 +1,7 @@
 """Getting queued envelopes to partners: HTTPS push with retries, or files for a USB stick.
 
-Push: ``POST {url}/relay/v1/envelopes`` with the partner's bearer token and the envelope as the
-body. The partner's inbox answers 200 with a receipt signed by its receipt key; only a receipt that
+Push: ``POST {url}/relay/v1/envelopes`` with the partner's bearer token, the envelope as the
+body and the node's push signature over it (``Intake-Push-Signature``, crypto/push.py). The partner's inbox answers 200 with a receipt signed by its receipt key; only a receipt that
 verifies (for this envelope id, under the receipt key registered with the partner) marks the
 envelope delivered. Sending is idempotent by envelope id, so a retry after a lost answer is safe.
 Failures back off exponentially with jitter (30 s doubling to 6 h); a refusal that will not heal by
@@ -27,6 +27,8 @@ from nacl.signing import VerifyKey
 
 from crypto.envelope import EnvelopeError, verify_receipt
 from crypto.files import write_private_file
+from crypto.push import HEADER as PUSH_HEADER
+from crypto.push import sign_push
 from intake import clock
 from relay.gate import Relay
 
@@ -73,7 +75,12 @@ def push(relay: Relay, client: httpx.Client, *, now: datetime | None = None, for
             response = client.post(
                 partner.url + PATH,
                 content=data,
-                headers={"Authorization": f"Bearer {partner.token}", "Content-Type": "application/octet-stream"},
+                headers={
+                    "Authorization": f"Bearer {partner.token}",
+                    "Content-Type": "application/octet-stream",
+                    # Proves to the inbox that this token's node sends it (crypto/push.py).
+                    PUSH_HEADER: sign_push(data, key=relay.keys.signing_key),
+                },
             )
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: the partner's inbox could not be reached"

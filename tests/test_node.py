@@ -9,6 +9,10 @@ import os
 import re
 import shutil
 import stat
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -225,6 +229,69 @@ def test_wrong_passphrases_slow_later_tries(node: Node) -> None:
     assert not path.exists()
     unlock(node.settings, USER, PASSPHRASE, sleep=sleeps.append)
     assert sleeps[-1] == 0.0
+
+
+def test_parallel_wrong_passphrases_each_count_and_wait_in_turn(node: Node) -> None:
+    """Threads of one desk guessing at once: none fails, each is counted, no two share a delay."""
+    n = 24
+    start = threading.Barrier(n)
+    delays: list[float] = []
+    outcomes: list[str] = []
+
+    def record(seconds: float) -> None:
+        delays.append(seconds)
+        time.sleep(0.005)  # hold the turn a moment, so guesses that could overlap do
+
+    def guess(i: int) -> None:
+        start.wait()
+        try:
+            unlock(node.settings, USER, f"wrong guess {i}", sleep=record)
+        except WrongPassphrase:
+            outcomes.append("wrong")
+        except Exception as exc:  # the test names every other outcome
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == ["wrong"] * n
+    assert node.settings.unlock_failures_path.read_text() == str(n)
+    assert delays == [failure_delay(k) for k in range(n)]
+
+
+GUESSER = """
+import sys, threading
+from intake.node import unlock
+from intake.settings import Settings
+settings = Settings.load(sys.argv[1], env={})
+def guess(i):
+    for k in range(3):
+        try:
+            unlock(settings, "admin", f"wrong {sys.argv[2]} {i} {k}", sleep=lambda s: None)
+        except Exception as exc:
+            if type(exc).__name__ != "WrongPassphrase":
+                print(type(exc).__name__, flush=True)
+threads = [threading.Thread(target=guess, args=(i,)) for i in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+"""
+
+
+def test_guesses_from_several_processes_are_all_counted(node: Node) -> None:
+    """The desk and a CLI (or two CLIs) guessing at the same time share one counter, under a lock."""
+    root = Path(__file__).resolve().parent.parent
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", GUESSER, str(node.home), str(p)], cwd=root, stdout=subprocess.PIPE, text=True
+        )
+        for p in range(3)
+    ]
+    outputs = [proc.communicate(timeout=120)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0]
+    assert "".join(outputs) == "", "every failure was a wrong passphrase, nothing else"
+    assert node.settings.unlock_failures_path.read_text() == str(3 * 4 * 3)
 
 
 def test_unknown_user_counts_as_a_failure(node: Node) -> None:
@@ -455,7 +522,7 @@ def test_followup_in_the_same_drain_as_its_report(node: Node, service: IntakeSer
 
 def test_followup_with_unknown_receipt_becomes_its_own_case(node: Node, service: IntakeService) -> None:
     accept_report(service, _report("synthetic unrelated"))
-    stray = ReceiptCode("1111222233334444")
+    stray = ReceiptCode("1111222233334440")  # well-formed (its check digit matches), held by nobody
     accept_followup(service, stray, FollowUp(channel=Channel.WEB, locale="zh_Hans", text="我输错了号码"))
     accept_followup(service, stray, FollowUp(channel=Channel.WEB, text="and once more"))
     result = _drain(node)

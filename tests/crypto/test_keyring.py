@@ -522,3 +522,50 @@ def test_tampered_wrapped_master_does_not_unlock(made: tuple[Keyring, NodeKeys],
     _write(ring_path, doc)
     with pytest.raises(WrongPassphrase):
         Keyring.load(ring_path).unlock("admin", PASS)
+
+
+# -- writing secret files while others write them too (issue 12) -------------------------------------
+
+
+def test_parallel_writers_of_one_private_file_all_succeed(tmp_path: Path) -> None:
+    """One temp name per process made a second writer fail with FileExistsError (a 500 on the desk)."""
+    import threading
+
+    path = tmp_path / "unlock-failures"
+    start = threading.Barrier(16)
+    errors: list[BaseException] = []
+    written = {str(n).encode() for n in range(16 * 20)}
+
+    def write(worker: int) -> None:
+        start.wait()
+        for k in range(20):
+            try:
+                crypto_files.write_private_file(path, str(worker * 20 + k).encode())
+            except BaseException as exc:  # the test reports every failure
+                errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert path.read_bytes() in written, "the file holds one whole write, never a mix"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["unlock-failures"], "no temp file left behind"
+
+
+def test_a_user_stamp_changes_when_the_entry_does(made: tuple[Keyring, NodeKeys], ring_path: Path) -> None:
+    ring, keys = made
+    ring.add_user(keys, "lin", PASS_B, role=Role.CASEWORKER, profile=TEST_PROFILE)
+    first = Keyring.load(ring_path).user_stamp("lin")
+    assert first is not None and first == Keyring.load(ring_path).user_stamp("lin"), "stable while unchanged"
+    ring.add_user(keys, "ana", PASS_B, role=Role.VIEWER, profile=TEST_PROFILE)
+    assert Keyring.load(ring_path).user_stamp("lin") == first, "another user's change is not lin's"
+    ring.change_passphrase("lin", PASS_B, "lin's new passphrase")
+    second = Keyring.load(ring_path).user_stamp("lin")
+    assert second not in (None, first)
+    ring.remove_user(keys, "lin")
+    assert Keyring.load(ring_path).user_stamp("lin") is None
+    ring.add_user(keys, "lin", "lin's new passphrase", role=Role.CASEWORKER, profile=TEST_PROFILE)
+    assert Keyring.load(ring_path).user_stamp("lin") not in (None, first, second), "added again: a new entry"

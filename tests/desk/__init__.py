@@ -60,12 +60,12 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def login(client: TestClient, node: Node, user: str | None = None, passphrase: str | None = None) -> httpx.Response:
-    return client.post(
-        "/login",
-        data={"user": user or node.user, "passphrase": passphrase or node.passphrase},
-        follow_redirects=False,
-    )
+def login(
+    client: TestClient, node: Node, user: str | None = None, passphrase: str | None = None, **extra: str
+) -> httpx.Response:
+    """Unlock as a browser does: the unlock page first (for its form token), then the form."""
+    data = {"user": user or node.user, "passphrase": passphrase or node.passphrase, **extra}
+    return client.post("/login", data={"csrf": csrf_of(client.get("/login").text), **data}, follow_redirects=False)
 
 
 def listed(html: str) -> list[int]:

@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from crypto.envelope import MAX_ENVELOPE
+from crypto.push import HEADER as PUSH_HEADER
+from crypto.push import sign_push
 from intake import clock
 from intake.domain import Category, Consent
 from intake.node import open_cases
@@ -197,12 +199,16 @@ def test_the_inbox_refuses_bad_requests(tmp_path: Path, partner: Partner, live_i
             r = client.post(url, content=data, headers=headers)
             assert r.status_code == 401 and r.json()["error"] == "unauthorized"
         auth = {"Authorization": f"Bearer {token}"}
-        assert client.post(url, content=b"", headers=auth).json()["error"] == "truncated"
-        assert client.post(url, content=b"hello" * 100, headers=auth).status_code == 400
+
+        def signed(body: bytes) -> dict[str, str]:
+            return {**auth, PUSH_HEADER: sign_push(body, key=node.keys.signing_key)}
+
+        assert client.post(url, content=b"", headers=signed(b"")).json()["error"] == "truncated"
+        assert client.post(url, content=b"hello" * 100, headers=signed(b"hello" * 100)).status_code == 400
         big = client.post(url, content=b"x" * (MAX_ENVELOPE + 1), headers=auth)
         assert big.status_code == 413
-        ok = client.post(url, content=data, headers=auth)
-        again = client.post(url, content=data, headers=auth)
+        ok = client.post(url, content=data, headers=signed(data))
+        again = client.post(url, content=data, headers=signed(data))
         assert ok.status_code == again.status_code == 200
         assert json.loads(ok.content)["received_at"] == json.loads(again.content)["received_at"], "idempotent"
     inbox = partner.home.open_inbox()
@@ -211,6 +217,87 @@ def test_the_inbox_refuses_bad_requests(tmp_path: Path, partner: Partner, live_i
     finally:
         inbox.close()
     relay.store.close()
+
+
+def inbox_count(partner: Partner) -> int:
+    inbox = partner.home.open_inbox()
+    try:
+        return inbox.count()
+    finally:
+        inbox.close()
+
+
+def test_a_push_with_another_nodes_token_gets_no_receipt_and_stores_nothing(
+    tmp_path: Path, partner: Partner, live_inbox: LiveInbox
+) -> None:
+    """Node north pushes with south's token (a mixed-up pairing): refused at the door, not at open."""
+    north, south = make_node(tmp_path / "north"), make_node(tmp_path / "south")
+    north_relay = register(north, partner, url=live_inbox.url)
+    south_relay = register(south, partner, url=live_inbox.url)
+    north_token, south_token = north_relay.partners()[0].token, south_relay.partners()[0].token
+    with north_relay.store.transaction() as conn:
+        conn.execute("UPDATE relay_partners SET token = ?", (south_token,))
+    approve(north_relay, file_case(north))
+    [row] = north_relay.outbox()
+    _p, data, _c = north_relay.envelope(row.envelope_id)
+    with httpx.Client(timeout=10) as client:
+        result = push(north_relay, client)
+        assert not result.delivered
+        assert result.failed[row.envelope_id].startswith("HTTP 403: this envelope was not pushed by the node")
+        assert not north_relay.outbox()[0].delivered_at, "no receipt: the node keeps it and tells its operator"
+        assert inbox_count(partner) == 0, "nothing stored"
+        # The same by hand: no proof at all, or a proof by another key, is refused just as well.
+        url = live_inbox.url + "/relay/v1/envelopes"
+        bare = client.post(url, content=data, headers={"Authorization": f"Bearer {south_token}"})
+        assert bare.status_code == 401 and bare.json()["error"] == "no_push_signature"
+        forged = sign_push(data, key=north.keys.signing_key)
+        wrong = client.post(url, content=data, headers={"Authorization": f"Bearer {south_token}", PUSH_HEADER: forged})
+        assert wrong.status_code == 403 and wrong.json()["error"] == "wrong_sender"
+        assert "receipt" not in wrong.text
+        assert inbox_count(partner) == 0
+        # With its own token the very same envelope goes through, and opens.
+        with north_relay.store.transaction() as conn:
+            conn.execute("UPDATE relay_partners SET token = ?", (north_token,))
+        assert push(north_relay, client, force=True).delivered == [row.envelope_id]
+    outcomes, _latest, _report = open_all(partner)
+    assert [(o.ok, o.node) for o in outcomes] == [(True, "north")]
+    north_relay.store.close()
+    south_relay.store.close()
+
+
+def test_an_envelope_waiting_under_one_node_gets_no_receipt_for_another(
+    tmp_path: Path, partner: Partner, live_inbox: LiveInbox
+) -> None:
+    """A registered node that got hold of another's envelope pushes it first, under its own name: the
+    real sender gets no receipt until the partner has opened (and refused) that copy."""
+    north, south = make_node(tmp_path / "north"), make_node(tmp_path / "south")
+    north_relay = register(north, partner, url=live_inbox.url)
+    south_relay = register(south, partner, url=live_inbox.url)
+    approve(north_relay, file_case(north))
+    [row] = north_relay.outbox()
+    _p, data, _c = north_relay.envelope(row.envelope_id)
+    url = live_inbox.url + "/relay/v1/envelopes"
+    south_token = south_relay.partners()[0].token
+    with httpx.Client(timeout=10) as client:
+        first = client.post(
+            url,
+            content=data,
+            headers={
+                "Authorization": f"Bearer {south_token}",
+                PUSH_HEADER: sign_push(data, key=south.keys.signing_key),
+            },
+        )
+        assert first.status_code == 200  # south signed the push, so the inbox cannot tell
+        result = push(north_relay, client)
+        assert result.failed[row.envelope_id].startswith("HTTP 409"), result
+        assert not north_relay.outbox()[0].delivered_at, "no receipt for a copy filed under south"
+        outcomes, _latest, _report = open_all(partner)
+        assert [o.reason for o in outcomes] == ["wrong_sender"]
+        assert push(north_relay, client, force=True).delivered == [row.envelope_id], "then it goes through"
+    outcomes, _latest, _report = open_all(partner)
+    assert [(o.ok, o.node) for o in outcomes] == [(True, "north")]
+    north_relay.store.close()
+    south_relay.store.close()
 
 
 def test_push_retries_with_backoff_and_checks_receipts(tmp_path: Path, partner: Partner, live_inbox: LiveInbox) -> None:
