@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from i18n import N_
 from intake import clock
 
-ReceiptCode = NewType("ReceiptCode", str)  # 16 digits, no separators
+ReceiptCode = NewType("ReceiptCode", str)  # 16 ASCII digits, no separators; new ones end in a check digit
 ReceiptHash = NewType("ReceiptHash", bytes)  # keyed slow hash of a ReceiptCode
 ReporterKey = NewType("ReporterKey", bytes)  # keyed hash of a phone number, for linking
 
@@ -122,6 +122,14 @@ BOARD_LABELS: dict[BoardStatus, str] = {
     BoardStatus.IN_PROGRESS: N_("The labour group is working on your case."),
     BoardStatus.CLOSED: N_("Your case is closed."),
 }
+
+
+def board_label(status: BoardStatus, *, replied: bool) -> str:
+    """The msgid of the status line a worker reads. "Not replied yet" never stands above a reply: an
+    entry a caseworker replied to while it was still RECEIVED reads as being read."""
+    if replied and status is BoardStatus.RECEIVED:
+        return BOARD_LABELS[BoardStatus.IN_REVIEW]
+    return BOARD_LABELS[status]
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Cc except tab and newline

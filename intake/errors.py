@@ -25,6 +25,10 @@ class IntakeError(Exception):
         #: field name -> msgid of what is wrong with it (for forms and the JSON API)
         self.fields = fields or {}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer must carry (e.g. ``Retry-After``)."""
+        return {}
+
 
 class InvalidInput(IntakeError):
     """The request was understood but some values are not acceptable."""
@@ -32,6 +36,17 @@ class InvalidInput(IntakeError):
     status = 400
     code = "invalid_input"
     message = N_("Some answers need attention. Nothing was saved yet.")
+
+
+class ReceiptMistyped(InvalidInput):
+    """A 16-digit receipt code whose check digit does not match, on a node that only ever handed
+    out checked codes: a typo. Decided from the code alone, never by a lookup (intake/receipts.py)."""
+
+    code = "receipt_mistyped"
+    message = N_("Please check the receipt code: a digit may be wrong, or two digits may be swapped.")
+
+    def __init__(self, detail: str = "check digit", *, fields: dict[str, str] | None = None) -> None:
+        super().__init__(detail, fields=fields or {"receipt": "receipt_check"})
 
 
 class MalformedRequest(IntakeError):
@@ -59,6 +74,14 @@ class RateLimited(IntakeError):
     code = "rate_limited"
     message = N_("Too many tries in a short time. Please wait a minute and try again.")
 
+    def __init__(self, detail: str = "", *, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        #: whole seconds until a try will be accepted again (never less than 1)
+        self.retry_after = max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 class FormExpired(IntakeError):
     """CSRF token missing or wrong. The form is shown again with what the worker typed."""
@@ -66,6 +89,36 @@ class FormExpired(IntakeError):
     status = 403
     code = "form_expired"
     message = N_("This form had expired. Your text is still here: please check it and send again.")
+
+
+class BadIdempotencyKey(IntakeError):
+    """An ``Idempotency-Key`` header too short, too long or not plain ASCII (intake.services.Once)."""
+
+    status = 400
+    code = "bad_idempotency_key"
+    message = N_(
+        "An Idempotency-Key must be 16 to 255 visible ASCII characters, such as a random UUID. Nothing was saved."
+    )
+
+
+class IdempotencyConflict(IntakeError):
+    """A single-use key (a form's token, an ``Idempotency-Key``) sent again with something else."""
+
+    status = 422
+    code = "idempotency_key_reused"
+    message = N_(
+        "This Idempotency-Key was already used for a different request. Nothing new was saved: "
+        "use a new key for a new request."
+    )
+
+
+class FormAlreadySent(IdempotencyConflict):
+    """The web form's own token came back with different text (the form is shown again)."""
+
+    message = N_(
+        "This form was already sent once, with different text. Nothing new was saved. Your text is still "
+        "here: send it again if you want it sent too."
+    )
 
 
 class NotFound(IntakeError):
@@ -94,3 +147,22 @@ class NodeError(IntakeError):
 
     status = 500
     code = "node_error"
+
+
+class PortInUse(IntakeError):
+    """A loopback port the user chose cannot be listened on (taken by another program)."""
+
+    status = 409
+    code = "port_in_use"
+
+
+class DeliveredByAnotherNode(IntakeError):
+    """The partner's inbox already holds these very envelope bytes, pushed with another node's token.
+
+    No receipt for the second pusher: the copy waiting in the inbox is filed under the first node,
+    and if that was not the signer the opener refuses it (``wrong_sender``). The second node tries
+    again later and gets its receipt once that copy is gone (issue 12).
+    """
+
+    status = 409
+    code = "delivered_by_another_node"

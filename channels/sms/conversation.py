@@ -2,7 +2,13 @@
 
 language -> factory -> what happened (one or more messages; DONE or 30 minutes idle closes it)
 -> categories -> consent -> may we text you back -> complete (the adapter stores the report and
-sends the receipt). A first message over ~100 characters is taken as the description at once.
+sends the receipt).
+
+Nothing the worker writes is dropped: every message that is not a bare keyword, a greeting, a
+language choice or a menu answer is part of their story, whatever its length, script or the
+question it answers. A first message that says what happened ("工资三个月没发") is kept as the
+description; the factory is still asked, then "anything more, or DONE"; story text sent where a
+menu answer was expected is added too, and the question asked again.
 
 The state holds no free text: the factory name and description arrive in ``Outcome.keep`` and the
 adapter seals them to the node's key straight away (they are never readable on the intake).
@@ -29,14 +35,14 @@ from pydantic import BaseModel, ConfigDict
 import i18n
 from channels.sms import texts
 from channels.sms.detect import detect_locale
+from channels.sms.greetings import is_greeting
 from i18n.segments import count_segments
-from intake.domain import Category, Consent, ReceiptCode, clean_text
+from intake.domain import MAX_SHORT, Category, Consent, ReceiptCode, clean_text
 from intake.receipts import parse_receipt
 
-LONG_FIRST_MESSAGE = 100
 DESCRIPTION_IDLE = timedelta(minutes=30)
 SESSION_IDLE = timedelta(hours=24)
-MAX_PARTS = 40  # a flood of description messages stops adding text here
+MAX_PARTS = 40  # a flood of story messages stops adding text here
 MAX_SEGMENTS = 2  # every SMS we send, the language menu's pages included
 MORE = 0  # the language menu's "more languages" answer
 
@@ -194,7 +200,8 @@ def _language_named(text: str) -> str | None:
 def _numbers(text: str) -> list[int] | None:
     cleaned = unicodedata.normalize("NFKC", text)
     tokens = [t for t in re.split(r"[\s,;.、，。/+&]+", cleaned) if t]
-    if not tokens or not all(t.isdigit() and len(t) <= 3 for t in tokens):
+    # isdecimal, not isdigit: "²" or "𐩀" are digits int() refuses, and must not raise here.
+    if not tokens or not all(t.isdecimal() and len(t) <= 3 for t in tokens):
         return None
     return [int(t) for t in tokens]
 
@@ -239,7 +246,7 @@ def step(state: SmsState | None, inbound: str, now: datetime) -> Outcome:
         return Outcome(fresh, [_t(locale, texts.RESTARTED), _t(locale, texts.ASK_FACTORY)], reset=True)
 
     if state is None:
-        return _first(text, now)
+        return _first(text, keyword, now)
     if not text:
         return Outcome(_touch(state, now), [_t(state.locale, texts.EMPTY)])
     return _answer(state, text, keyword, now)
@@ -258,26 +265,53 @@ def _menu(locale: str, page: int = 0) -> str:
     return language_menu(locale, page)
 
 
-def _first(text: str, now: datetime) -> Outcome:
-    detected = _language_named(text) or detect_locale(text)  # "Nepali", "नेपाली" or a sentence in it
+def is_story(text: str, keyword: str | None = None) -> bool:
+    """Whether a (cleaned) message is part of the worker's story: anything but a bare keyword
+    (``keyword`` as :func:`_keyword` found it, or YES/NO), a greeting, a language's name, numbers
+    (a menu answer), a bare receipt code (a status query without STATUS: never written into a
+    case) or nothing but punctuation and spaces."""
+    if keyword is not None or not any(unicodedata.category(ch)[0] not in "PZC" for ch in text):
+        return False
+    if parse_receipt(text) is not None:
+        return False
+    bare = _bare(text)
+    if bare in keyword_words("yes") or bare in keyword_words("no"):
+        return False
+    return _numbers(text) is None and _language_named(text) is None and not is_greeting(text)
+
+
+def _add(state: SmsState, text: str) -> tuple[SmsState, list[Keep]]:
+    """Keep ``text`` as more of the story (up to ``MAX_PARTS`` messages)."""
+    if state.parts >= MAX_PARTS:
+        return state, []
+    return state.model_copy(update={"parts": state.parts + 1}), [Keep("description", text)]
+
+
+def _question(state: SmsState) -> str:
+    """What to ask at ``state``'s stage, knowing whether the worker already told their story."""
+    if state.stage is Stage.FACTORY:
+        return texts.ASK_FACTORY_AFTER if state.parts else texts.ASK_FACTORY
+    if state.stage is Stage.DESCRIPTION:
+        return texts.ASK_MORE if state.parts else texts.ASK_DESCRIPTION
+    return _QUESTION.get(state.stage, texts.CHOOSE_LANGUAGE)  # (the language menu is sent by _menu)
+
+
+def _first(text: str, keyword: str | None, now: datetime) -> Outcome:
     if not text:
         return Outcome(new_state(now, Stage.LANGUAGE, i18n.SOURCE_LOCALE), [_menu(i18n.SOURCE_LOCALE)])
-    if len(text) > LONG_FIRST_MESSAGE:
-        locale = detected or i18n.SOURCE_LOCALE
-        state = new_state(now, Stage.FACTORY, locale).model_copy(update={"parts": 1})
-        keep = [Keep("description", text)]
-        if detected is None:
-            return Outcome(state.model_copy(update={"stage": Stage.LANGUAGE}), [_menu(locale)], keep)
-        return Outcome(state, [_t(locale, texts.ASK_FACTORY_AFTER)], keep)
+    detected = _language_named(text) or detect_locale(text)  # "Nepali", "नेपाली" or a sentence in it
+    state = new_state(now, Stage.FACTORY, detected or i18n.SOURCE_LOCALE)
+    keep: list[Keep] = []
+    if is_story(text, keyword):  # "工资三个月没发" is a whole complaint: keep it, still ask the factory
+        state, keep = _add(state, text)
     if detected is None:
-        return Outcome(new_state(now, Stage.LANGUAGE, i18n.SOURCE_LOCALE), [_menu(i18n.SOURCE_LOCALE)])
-    return Outcome(new_state(now, Stage.FACTORY, detected), [_t(detected, texts.ASK_FACTORY)])
+        return Outcome(state.model_copy(update={"stage": Stage.LANGUAGE}), [_menu(i18n.SOURCE_LOCALE)], keep)
+    return Outcome(state, [_t(detected, _question(state))], keep)
 
 
 def _after_factory(state: SmsState) -> tuple[SmsState, str]:
-    if state.parts:
-        return state.model_copy(update={"stage": Stage.CATEGORIES}), texts.ASK_CATEGORIES
-    return state.model_copy(update={"stage": Stage.DESCRIPTION}), texts.ASK_DESCRIPTION
+    nxt = state.model_copy(update={"stage": Stage.DESCRIPTION})
+    return nxt, _question(nxt)
 
 
 def _answer(state: SmsState, text: str, keyword: str | None, now: datetime) -> Outcome:
@@ -292,33 +326,19 @@ def _answer(state: SmsState, text: str, keyword: str | None, now: datetime) -> O
         if numbers and all(1 <= n <= len(MENU) for n in numbers):
             state = state.model_copy(update={"stage": Stage.CATEGORIES})
         else:
-            nxt = state.model_copy(update={"stage": Stage.CATEGORIES, "parts": state.parts + 1})
-            return Outcome(nxt, [_t(loc, texts.ASK_CATEGORIES)], [Keep("description", text)])
+            nxt, keep = _add(state.model_copy(update={"stage": Stage.CATEGORIES}), text)
+            return Outcome(nxt, [_t(loc, texts.ASK_CATEGORIES)], keep)
 
     if state.stage is Stage.LANGUAGE:
-        numbers = _numbers(text)
-        locales = i18n.available_locales()
-        if numbers == [MORE]:
-            page = (state.page + 1) % len(language_pages(loc))
-            return Outcome(state.model_copy(update={"page": page}), [_menu(loc, page)])
-        chosen: str | None = None
-        if numbers and len(numbers) == 1 and 1 <= numbers[0] <= len(locales):
-            chosen = locales[numbers[0] - 1]
-        elif not numbers:
-            chosen = _language_named(text) or detect_locale(text)
-        if chosen is not None:
-            state = state.model_copy(update={"page": 0})
-            if state.resume is not None and state.resume is not Stage.FACTORY:
-                nxt = state.model_copy(update={"locale": chosen, "stage": state.resume, "resume": None})
-                return Outcome(nxt, [_t(chosen, _QUESTION[state.resume])])
-            nxt = state.model_copy(update={"locale": chosen, "stage": Stage.FACTORY, "resume": None})
-            if state.has_factory:
-                nxt, msg = _after_factory(nxt)
-                return Outcome(nxt, [_t(chosen, msg)])
-            return Outcome(nxt, [_t(chosen, texts.ASK_FACTORY_AFTER if state.parts else texts.ASK_FACTORY)])
-        return Outcome(state, [_menu(loc, state.page)])
+        return _choose_language(state, text, keyword)
 
     if state.stage is Stage.FACTORY:
+        if keyword == "done":  # no factory to give ("I told you"): go on without one
+            nxt = state.model_copy(update={"stage": Stage.CATEGORIES if state.parts else Stage.DESCRIPTION})
+            return Outcome(nxt, [_t(loc, _question(nxt))])
+        if len(text) > MAX_SHORT:  # no factory's name is this long: it is more of the story
+            nxt, keep = _add(state, text)
+            return Outcome(nxt, [_t(loc, texts.ASK_FACTORY_AFTER)], keep)
         nxt, msg = _after_factory(state.model_copy(update={"has_factory": True}))
         return Outcome(nxt, [_t(loc, msg)], [Keep("factory", text)])
 
@@ -329,33 +349,70 @@ def _answer(state: SmsState, text: str, keyword: str | None, now: datetime) -> O
             return Outcome(state.model_copy(update={"stage": Stage.CATEGORIES}), [_t(loc, texts.ASK_CATEGORIES)])
         if state.parts >= MAX_PARTS:
             return Outcome(state.model_copy(update={"stage": Stage.CATEGORIES}), [_t(loc, texts.ASK_CATEGORIES)])
-        nxt = state.model_copy(update={"parts": state.parts + 1})
+        nxt, keep = _add(state, text)
         replies = [_t(loc, texts.GOT_PART)] if state.parts == 0 else []
-        return Outcome(nxt, replies, [Keep("description", text)])
+        return Outcome(nxt, replies, keep)
 
     if state.stage is Stage.CATEGORIES:
         numbers = _numbers(text)
-        if not numbers or not all(1 <= n <= len(MENU) for n in numbers):
-            return Outcome(state, [_t(loc, texts.CATEGORIES_INVALID)])
-        cats = tuple(dict.fromkeys(MENU[n - 1] for n in numbers))
-        return Outcome(
-            state.model_copy(update={"categories": cats, "stage": Stage.CONSENT}), [_t(loc, texts.ASK_CONSENT)]
-        )
+        if numbers and all(1 <= n <= len(MENU) for n in numbers):
+            cats = tuple(dict.fromkeys(MENU[n - 1] for n in numbers))
+            nxt = state.model_copy(update={"categories": cats, "stage": Stage.CONSENT})
+            return Outcome(nxt, [_t(loc, texts.ASK_CONSENT)])
+        return _not_an_answer(state, text, keyword, texts.CATEGORIES_INVALID)
 
     if state.stage is Stage.CONSENT:
         numbers = _numbers(text)
-        if not numbers or len(numbers) != 1 or numbers[0] not in (0, 1, 2):
-            return Outcome(state, [_t(loc, texts.CONSENT_INVALID)])
-        return Outcome(
-            state.model_copy(update={"consent": Consent(numbers[0]), "stage": Stage.CONTACT}),
-            [_t(loc, texts.ASK_CONTACT)],
-        )
+        if numbers and len(numbers) == 1 and numbers[0] in (0, 1, 2):
+            nxt = state.model_copy(update={"consent": Consent(numbers[0]), "stage": Stage.CONTACT})
+            return Outcome(nxt, [_t(loc, texts.ASK_CONTACT)])
+        return _not_an_answer(state, text, keyword, texts.CONSENT_INVALID)
 
     # Stage.CONTACT
     answer = _yes_no(text)
     if answer is None:
-        return Outcome(state, [_t(loc, texts.CONTACT_INVALID)])
+        return _not_an_answer(state, text, keyword, texts.CONTACT_INVALID)
     return Outcome(None, completed=state.model_copy(update={"contact_ok": answer}))
+
+
+def _not_an_answer(state: SmsState, text: str, keyword: str | None, invalid: str) -> Outcome:
+    """A menu question got something else: more of the story is added (and the question asked
+    again in full); anything else gets the short "please reply ..." line."""
+    loc = state.locale
+    if not is_story(text, keyword):
+        return Outcome(state, [_t(loc, invalid)])
+    nxt, keep = _add(state, text)
+    return Outcome(nxt, [_t(loc, texts.ADDED), _t(loc, _question(nxt))], keep)
+
+
+def _choose_language(state: SmsState, text: str, keyword: str | None) -> Outcome:
+    """The language menu's answer: a number, a language's name, or a message in a language we
+    recognise (which is also kept as story, unless it is only a greeting)."""
+    loc = state.locale
+    numbers = _numbers(text)
+    locales = i18n.available_locales()
+    if numbers == [MORE]:
+        page = (state.page + 1) % len(language_pages(loc))
+        return Outcome(state.model_copy(update={"page": page}), [_menu(loc, page)])
+    chosen: str | None = None
+    if numbers and len(numbers) == 1 and 1 <= numbers[0] <= len(locales):
+        chosen = locales[numbers[0] - 1]
+    elif not numbers:
+        chosen = _language_named(text) or detect_locale(text)
+    keep: list[Keep] = []
+    if is_story(text, keyword):
+        state, keep = _add(state, text)
+    if chosen is None:
+        return Outcome(state, [_menu(loc, state.page)], keep)
+    resume = state.resume
+    state = state.model_copy(update={"page": 0, "locale": chosen, "resume": None})
+    if resume is not None and resume is not Stage.FACTORY:
+        nxt = state.model_copy(update={"stage": resume})
+    elif state.has_factory:
+        nxt, _msg = _after_factory(state)
+    else:
+        nxt = state.model_copy(update={"stage": Stage.FACTORY})
+    return Outcome(nxt, [_t(chosen, _question(nxt))], keep)
 
 
 def _touch(state: SmsState | None, now: datetime) -> SmsState | None:

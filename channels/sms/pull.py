@@ -25,6 +25,7 @@ CURSOR = "twilio_cursor"
 MAX_ATTEMPTS = 12
 BASE_DELAY = 30.0
 MAX_DELAY = 3600.0
+MAX_BATCHES = 100  # of 50 replies: one pull sends at most this many batches, the rest wait for the next
 
 
 @dataclass
@@ -87,8 +88,21 @@ def _receive(desk: SmsDesk, gateway: TwilioGateway, result: PullResult) -> None:
 
 
 def _send(desk: SmsDesk, gateway: TwilioGateway, result: PullResult, now: float) -> None:
+    """Send every reply that is due, a batch at a time (a pull after a long outage has hundreds)."""
+    for _ in range(MAX_BATCHES):
+        rows = desk.service.inbox.outbox_due("twilio", int(now))
+        if not rows:
+            return
+        _send_batch(desk, gateway, result, now, rows)
+        if result.offline:
+            return
+
+
+def _send_batch(
+    desk: SmsDesk, gateway: TwilioGateway, result: PullResult, now: float, rows: list[tuple[int, bytes, bytes, int]]
+) -> None:
     inbox = desk.service.inbox
-    for outbox_id, recipient, body, attempts in inbox.outbox_due("twilio", int(now)):
+    for outbox_id, recipient, body, attempts in rows:
         to, text = desk.open_recipient(recipient, body)
         try:
             gateway.send(to, text)

@@ -7,6 +7,7 @@ store. Signature and secret failures are logged without any content and answered
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import uuid
 from typing import Any
@@ -18,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.sms.service import SmsDesk, SmsInbound, handle_inbound
-from channels.twilio_signature import Forbidden, form_pairs, twilio_params
-from intake.errors import NotFound, StoreUnavailable
+from channels.twilio_signature import WrongSecret, form_pairs, twilio_params
+from intake.errors import InvalidInput, NotFound, StoreUnavailable
 from intake.settings import Settings
 
 log = logging.getLogger("intake.sms")
@@ -67,7 +68,7 @@ def _check_secret(settings: Settings, given: str | None) -> None:
         raise NotFound("smssync not configured")
     if not given or not hmac.compare_digest(given.encode("utf-8", "replace"), settings.smssync_secret.encode()):
         log.warning("smssync: secret rejected")
-        raise Forbidden("bad secret")
+        raise WrongSecret("bad secret")
 
 
 @router.post("/smssync")
@@ -112,20 +113,41 @@ async def smssync_get(request: Request) -> JSONResponse:
 
 
 async def _smssync_sent(request: Request, settings: Settings) -> JSONResponse:
+    """The phone reports which queued replies it sent: ``{"secret": "...", "queued_messages":
+    ["<uuid>", ...]}`` as JSON (SMSSync) or as a form (one uuid, or a JSON list of them)."""
+    form = False
     try:
         data = await request.json()
     except ValueError:
-        data = await form_pairs(request)
+        data, form = await form_pairs(request), True
     if not isinstance(data, dict):
         data = {}
-    _check_secret(settings, data.get("secret") or request.query_params.get("secret"))
-    uuids = data.get("queued_messages") or []
-    if isinstance(uuids, str):
-        uuids = [uuids]
-    ids = [i for i in (_id_for(u) for u in uuids if isinstance(u, str)) if i is not None]
+    secret = data.get("secret") or request.query_params.get("secret")
+    if secret is not None and not isinstance(secret, str):
+        raise InvalidInput("smssync: secret is not a string", fields={"secret": "invalid"})
+    _check_secret(settings, secret)
+    uuids = _queued_messages(data.get("queued_messages"), form=form)
+    # A uuid that is not one of ours (an old install's, a typo) is ignored, as SMSSync expects.
+    ids = [i for i in (_id_for(u) for u in uuids) if i is not None]
     desk = _desk(request)
     await run_in_threadpool(desk.service.inbox.outbox_done, ids)
     return JSONResponse({"message_uuids": [_uuid_for(i) for i in ids]})
+
+
+def _queued_messages(value: object, *, form: bool) -> list[str]:
+    """``queued_messages`` as a list of strings; anything else is the sender's mistake (400)."""
+    if value is None or value == "":
+        return []
+    if form and isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InvalidInput("smssync: queued_messages", fields={"queued_messages": "invalid"}) from None
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
+        raise InvalidInput("smssync: queued_messages is not a list of strings", fields={"queued_messages": "invalid"})
+    return value
 
 
 _NS = uuid.UUID("6f1c1d52-3b1e-4d0a-9a57-3c1f0e2b7a10")

@@ -32,7 +32,8 @@ from crypto.kdf import derive_key
 from i18n import translations
 from i18n.segments import count_segments
 from intake import clock
-from intake.domain import Channel, Consent, ReceiptCode, ReceiptHash, Report
+from intake.domain import BoardStatus, Channel, Consent, ReceiptCode, ReceiptHash, Report
+from intake.errors import ReceiptMistyped
 from intake.node import SESSION_LABEL
 from intake.receipts import format_receipt
 from intake.services import IntakeService, normalize_phone, read_status, seal_part, seal_report
@@ -272,9 +273,14 @@ def query_locale(text: str) -> str:
 
 
 def status_replies(service: IntakeService, code: ReceiptCode, locale: str) -> list[str]:
-    entry = read_status(service, code)
     t = translations(locale)
-    line = t.gettext(texts.STATUS_LINE).format(status=t.gettext(texts.SMS_STATUS[entry.status.value]))
+    try:
+        entry = read_status(service, code)
+    except ReceiptMistyped:  # fails the check digit: decided from the code alone, nothing looked up
+        return [t.gettext(texts.STATUS_CHECK)]
+    # "no reply yet" never stands above a reply (a caseworker answered before moving the case on)
+    shown = BoardStatus.IN_REVIEW if entry.messages and entry.status is BoardStatus.RECEIVED else entry.status
+    line = t.gettext(texts.STATUS_LINE).format(status=t.gettext(texts.SMS_STATUS[shown.value]))
     replies = [line]
     if entry.messages:
         latest = entry.messages[-1][1]

@@ -29,6 +29,11 @@ ASK_FACTORY_AFTER = N_(
 ASK_DESCRIPTION = N_("What happened? Write as much as you need in one or more messages, then send DONE.")
 GOT_PART = N_("Received. Send more, or DONE when you have finished.")
 DESCRIPTION_FIRST = N_("Please tell us what happened first, then send DONE.")
+# Translators: sent after the factory's name when the worker already wrote what happened.
+ASK_MORE = N_("Thank you. Is there more to tell about what happened? Send it, or send DONE if that is all.")
+# Translators: a worker wrote more of their story where a menu answer was asked; it is kept, and the
+# question follows in the next SMS.
+ADDED = N_("Thank you, we added this to what you told us.")
 ASK_CATEGORIES = N_(
     "What is it about? Reply with one or more numbers, e.g. 1 3\n"
     "1 Wages 2 Hours 3 Safety 4 Forced labour 5 Agent fees 6 Child/student 7 Union 8 Discrimination "
@@ -50,6 +55,8 @@ HELP = N_(
 RESTARTED = N_("Started again. Nothing from before was kept.")
 EMPTY = N_("Your message was empty. Please write your answer.")
 STATUS_INVALID = N_("A receipt code has 16 digits. Send STATUS and the code, for example STATUS 1234 5678 9012 3456.")
+# Translators: the code after STATUS fails its check digit (a typo); translate STATUS as in HELP.
+STATUS_CHECK = N_("Please check the code: a digit may be wrong, or two swapped. Send STATUS and the code again.")
 STATUS_LINE = N_("Your report: {status}")
 STATUS_REPLY = N_("Latest reply: {text}")
 SMS_STATUS = {
@@ -64,7 +71,7 @@ CHOOSE_LANGUAGE = N_("Reply with a number to choose your language:")
 MORE_LANGUAGES = N_("More languages")
 
 ALL_TEMPLATES = [
-    ASK_FACTORY, ASK_FACTORY_AFTER, ASK_DESCRIPTION, GOT_PART, DESCRIPTION_FIRST, ASK_CATEGORIES, CATEGORIES_INVALID,
-    ASK_CONSENT, CONSENT_INVALID, ASK_CONTACT, CONTACT_INVALID, RECEIPT, HELP, RESTARTED, EMPTY, STATUS_INVALID,
-    STATUS_LINE, *SMS_STATUS.values(),
+    ASK_FACTORY, ASK_FACTORY_AFTER, ASK_DESCRIPTION, GOT_PART, DESCRIPTION_FIRST, ASK_MORE, ADDED, ASK_CATEGORIES,
+    CATEGORIES_INVALID, ASK_CONSENT, CONSENT_INVALID, ASK_CONTACT, CONTACT_INVALID, RECEIPT, HELP, RESTARTED, EMPTY,
+    STATUS_INVALID, STATUS_CHECK, STATUS_LINE, *SMS_STATUS.values(),
 ]  # fmt: skip

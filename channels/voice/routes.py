@@ -22,13 +22,14 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 import i18n
 from channels.twilio_signature import twilio_params
 from channels.voice import texts
+from channels.voice.calls import CallReports
 from channels.voice.recordings import RecordingFetcher
 from channels.voice.voices import SAY_VOICES, Voice, prompt_file, voices
 from intake import clock
 from intake.domain import Channel, Consent, ReceiptCode, Report
 from intake.errors import NotFound, StoreUnavailable
 from intake.receipts import format_receipt
-from intake.services import IntakeService, normalize_phone, seal_report
+from intake.services import normalize_phone
 from intake.settings import Settings
 
 log = logging.getLogger("intake.voice")
@@ -65,6 +66,8 @@ def _state(request: Request) -> Any:
         st.voice_repeats = _Repeats()
     if getattr(st, "voice_fetcher", None) is None:
         st.voice_fetcher = RecordingFetcher(st.service)
+    if getattr(st, "voice_calls", None) is None:
+        st.voice_calls = CallReports(st.service)
     return st
 
 
@@ -195,7 +198,9 @@ async def voice_lang(request: Request) -> Response:
     if digit == MORE_DIGIT and _pages(found) > 1:
         resp.redirect(_url("/twilio/voice", page=(page + 1) % _pages(found)))
         return _twiml(resp)
-    if not digit.isdigit() or not 1 <= int(digit) <= len(chunk):
+    # One key was asked for; anything else (no key, "#", thousands of digits, which int() would
+    # refuse) hears the menu again.
+    if len(digit) != 1 or not "1" <= digit <= str(len(chunk)):
         resp.redirect(_url("/twilio/voice", page=page))
         return _twiml(resp)
     return _ask(settings, chunk[int(digit) - 1], "consent", {}, resp)
@@ -302,21 +307,15 @@ async def voice_recorded(request: Request) -> Response:
         contact_ok=answers.get("contact") == "1",
         phone=normalize_phone(params.get("From", ""))[:40],
     )
-    service: IntakeService = st.service
+    calls: CallReports = st.voice_calls
     try:
-        receipt = await run_in_threadpool(_store_call, service, report, sid)
+        # A retried webhook (same CallSid and RecordingSid) stores nothing and hears the same receipt.
+        receipt = await run_in_threadpool(calls.store, report, params.get("CallSid", "")[:64], sid)
     except StoreUnavailable:
         speak(resp, "nothing_recorded")
         resp.hangup()
         return _twiml(resp)
     return _twiml(_read_receipt(settings, voice, receipt, st.voice_repeats.add(receipt)))
-
-
-def _store_call(service: IntakeService, report: Report, recording_sid: str) -> ReceiptCode:
-    item_id, blob, receipt, receipt_hash = seal_report(service, report, recording_sid=recording_sid)
-    service.inbox.put(item_id, blob, board=receipt_hash)
-    log.info("call report accepted")
-    return receipt
 
 
 def spoken_digits(receipt: ReceiptCode) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -19,38 +19,81 @@ from starlette.responses import JSONResponse
 import i18n
 from channels.web.errors import fields_error
 from channels.web.forms import build_followup, build_report
+from channels.web.openapi import (
+    IDEMPOTENCY_KEY_MAX,
+    IDEMPOTENCY_KEY_MIN,
+    NOT_BLANK,
+    RECEIPT_OUT,
+    RETRY_AFTER,
+    idempotency_key_parameter,
+    typed_receipt_pattern,
+)
 from channels.web.render import request_locale
-from intake.domain import BOARD_LABELS, MAX_DESCRIPTION, MAX_SHORT, Category, Channel, Consent
-from intake.errors import InvalidInput, MalformedRequest, UnsupportedMediaType
+from intake.domain import MAX_DESCRIPTION, MAX_SHORT, Category, Channel, Consent, board_label
+from intake.errors import BadIdempotencyKey, InvalidInput, MalformedRequest, UnsupportedMediaType
 from intake.receipts import format_receipt, parse_receipt
-from intake.services import accept_followup, accept_report, read_status
+from intake.services import Once, accept_followup, accept_report, read_status
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+
+def _integer(value: Any) -> Any:
+    """Consent is never guessed: 0, 1 or 2 as a JSON integer, not true, "2" or 1.0 (which pydantic's
+    lax mode would turn into a decision to share)."""
+    if type(value) is not int:
+        raise ValueError("not an integer")
+    return value
 
 
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    description: Annotated[str, Field(max_length=MAX_DESCRIPTION, description="What happened, in the worker's words.")]
+    description: Annotated[
+        str,
+        Field(
+            min_length=1, max_length=MAX_DESCRIPTION, description="What happened, in the worker's words; not blank.",
+            json_schema_extra={"pattern": NOT_BLANK},
+        ),
+    ]  # fmt: skip
     factory: Annotated[str, Field(max_length=MAX_SHORT)] = ""
     location: Annotated[str, Field(max_length=MAX_SHORT)] = ""
     categories: list[Category] = Field(default_factory=list, max_length=len(Category))
-    consent: Consent = Consent.INTERNAL
+    consent: Annotated[Consent, BeforeValidator(_integer)] = Consent.INTERNAL
     locale: str | None = Field(None, description="e.g. en, zh_Hans; negotiated from Accept-Language if absent")
     name: Annotated[str, Field(max_length=MAX_SHORT)] = ""
     phone: Annotated[str, Field(max_length=40)] = ""
-    contact_ok: bool = False
+    contact_ok: StrictBool = False
 
 
 class ReceiptOut(BaseModel):
-    receipt: str = Field(examples=["1234-5678-9012-3456"])
+    receipt: str = Field(
+        examples=["1234-5678-9012-3450"],
+        description="16 digits in four groups, the last a check digit.",
+        json_schema_extra={"pattern": RECEIPT_OUT},
+    )
     locale: str
     status_url: str = "/status"
 
 
+RECEIPT_FORMAT = (
+    "The receipt code as the worker typed it: 16 digits, in any script's digits (0-9, Thai, Devanagari, "
+    "Bengali, Arabic-Indic, Extended Arabic-Indic, Burmese, Khmer, Tamil, full-width, ...), with or without "
+    "spaces or dashes between groups. Codes issued now end in a Damm check digit: a code that fails it, on a "
+    "node that never issued codes without one, is refused with 400 `receipt_mistyped` (decided from the "
+    "code alone, never by a lookup). Any other 16-digit code is answered, known or not."
+)
+ReceiptIn = Annotated[
+    str,
+    Field(
+        max_length=64, description=RECEIPT_FORMAT, examples=["1234-5678-9012-3450", "๑๒๓๔ ๕๖๗๘ ๙๐๑๒ ๓๔๕๐"],
+        json_schema_extra={"pattern": typed_receipt_pattern()},  # documents; parse_receipt decides
+    ),
+]  # fmt: skip
+
+
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    receipt: Annotated[str, Field(max_length=64)]
+    receipt: ReceiptIn
 
 
 class MessageOut(BaseModel):
@@ -66,8 +109,8 @@ class StatusOut(BaseModel):
 
 class FollowUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    receipt: Annotated[str, Field(max_length=64)]
-    text: Annotated[str, Field(max_length=MAX_DESCRIPTION)]
+    receipt: ReceiptIn
+    text: Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION, json_schema_extra={"pattern": NOT_BLANK})]
     locale: str | None = None
 
 
@@ -83,8 +126,9 @@ class ErrorOut(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut},
-    429: {"model": ErrorOut}, 503: {"model": ErrorOut},
+    429: {"model": ErrorOut, "headers": RETRY_AFTER}, 503: {"model": ErrorOut},
 }  # fmt: skip
+ONCE_ERRORS = {**ERRORS, 422: {"model": ErrorOut, "description": "Idempotency-Key already used with another body"}}
 
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -130,9 +174,22 @@ async def _json(request: Request, model: type[BaseModel]) -> Any:
         raise
 
 
+def _once(request: Request, scope: str, sent: Any) -> Once | None:
+    """The request's ``Idempotency-Key`` as a :class:`Once`, or None when it has none."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY_MIN <= len(key) <= IDEMPOTENCY_KEY_MAX or not all("!" <= c <= "~" for c in key):
+        raise BadIdempotencyKey("unusable key")
+    return Once.of(scope, key, sent)
+
+
 @router.post(
-    "/reports", status_code=201, response_model=ReceiptOut, responses=ERRORS,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(ReportIn)}}}},
+    "/reports", status_code=201, response_model=ReceiptOut, responses=ONCE_ERRORS,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(ReportIn)}}},
+        "parameters": [idempotency_key_parameter("report")],
+    },
 )  # fmt: skip
 async def post_report(request: Request) -> JSONResponse:
     """File a report. Returns the receipt code the worker needs to come back."""
@@ -141,7 +198,8 @@ async def post_report(request: Request) -> JSONResponse:
     if body.locale and i18n.normalize(body.locale) is None:
         raise InvalidInput("unknown locale", fields={"locale": "invalid"})
     report = build_report(Channel.API, locale, body.model_dump(exclude={"locale"}))
-    receipt = await run_in_threadpool(accept_report, request.app.state.service, report)
+    once = _once(request, "api-report", body.model_dump(mode="json"))
+    receipt = await run_in_threadpool(accept_report, request.app.state.service, report, once)
     return JSONResponse(ReceiptOut(receipt=format_receipt(receipt), locale=locale).model_dump(), status_code=201)
 
 
@@ -150,7 +208,8 @@ async def post_report(request: Request) -> JSONResponse:
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(StatusIn)}}}},
 )  # fmt: skip
 async def post_status(request: Request) -> JSONResponse:
-    """Status and replies for a receipt. An unknown code answers exactly like a known one with no news."""
+    """Status and replies for a receipt. An unknown code answers exactly like a known one with no news;
+    a code failing its check digit gets 400 ``receipt_mistyped`` (decided from the code alone)."""
     body: StatusIn = await _json(request, StatusIn)
     code = parse_receipt(body.receipt)
     if code is None:
@@ -159,23 +218,28 @@ async def post_status(request: Request) -> JSONResponse:
     t = i18n.translations(request_locale(request))
     out = StatusOut(
         status=entry.status.value,
-        status_text=t.gettext(BOARD_LABELS[entry.status]),
+        status_text=t.gettext(board_label(entry.status, replied=bool(entry.messages))),
         messages=[MessageOut(at=datetime.fromtimestamp(ts, UTC), text=text) for ts, text in entry.messages],
     )
     return JSONResponse(out.model_dump(mode="json"))
 
 
 @router.post(
-    "/followups", status_code=202, responses=ERRORS,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(FollowUpIn)}}}},
+    "/followups", status_code=202, responses=ONCE_ERRORS,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(FollowUpIn)}}},
+        "parameters": [idempotency_key_parameter("follow-up")],
+    },
 )  # fmt: skip
 async def post_followup(request: Request) -> JSONResponse:
-    """Add to a report. Accepted for any well-formed code (no oracle)."""
+    """Add to a report. Accepted for any well-formed code (no oracle); a code failing its check digit
+    gets 400 ``receipt_mistyped`` and nothing is stored."""
     body: FollowUpIn = await _json(request, FollowUpIn)
     code = parse_receipt(body.receipt)
     if code is None:
         raise InvalidInput("bad receipt", fields={"receipt": "receipt"})
     locale = request_locale(request, body.locale)
     followup = build_followup(Channel.API, locale, body.text)
-    await run_in_threadpool(accept_followup, request.app.state.service, code, followup)
+    once = _once(request, "api-followup", {"receipt": code, "text": body.text, "locale": body.locale})
+    await run_in_threadpool(accept_followup, request.app.state.service, code, followup, once)
     return JSONResponse({"accepted": True}, status_code=202)

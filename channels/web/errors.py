@@ -14,7 +14,7 @@ from typing import Any
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 import i18n
@@ -28,11 +28,12 @@ FIELD_MESSAGES = {
     "too_long": i18n.N_("This is too long."),
     "invalid": i18n.N_("This value is not one we can use."),
     "receipt": i18n.N_("A receipt code has 16 digits, like 1234-5678-9012-3456."),
+    "receipt_check": i18n.N_("Please check this code."),
 }
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith(("/api/", "/twilio/", "/smssync"))
+    return request.url.path.startswith(("/api/", "/twilio/", "/smssync", "/desk/v1/"))
 
 
 def describe(exc: BaseException) -> str:
@@ -57,7 +58,7 @@ def error_response(request: Request, exc: BaseException) -> Response:
         body: dict[str, Any] = {"code": exc.code, "message": t.gettext(exc.message)}
         if fields:
             body["fields"] = fields
-        return JSONResponse({"error": body}, status_code=exc.status)
+        return JSONResponse({"error": body}, status_code=exc.status, headers=exc.headers())
     html = render(
         request,
         "error.html",
@@ -66,7 +67,7 @@ def error_response(request: Request, exc: BaseException) -> Response:
         fields=fields,
         status=exc.status,
     )
-    return HTMLResponse(html, status_code=exc.status)
+    return HTMLResponse(html, status_code=exc.status, headers=exc.headers())
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:
@@ -116,7 +117,11 @@ def error_app(scope: Any, exc: Exception) -> Any:
 
 
 class CatchAll:
-    """Innermost safety net: an unexpected exception becomes a translated 500, logged safely."""
+    """Innermost safety net: an unexpected exception becomes a translated 500, logged safely.
+
+    A client that goes away before its request is read whole (a phone losing signal mid-upload)
+    is no error of ours: nothing was stored, nobody is left to answer, and no 500 is logged.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -136,7 +141,17 @@ class CatchAll:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
+            if _gone(exc):
+                log.info("client went away before its request was complete; nothing stored")
+                return
             if started:
                 log.error("error after response started: %s", describe(exc))
                 return
             await error_app(scope, exc)(scope, receive, send)
+
+
+def _gone(exc: BaseException) -> bool:
+    """True for a client disconnect, also when a task group wrapped it."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return isinstance(exc, ClientDisconnect)

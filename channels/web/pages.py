@@ -19,23 +19,36 @@ from channels.web.errors import FIELD_MESSAGES
 from channels.web.forms import build_followup, report_from_form
 from channels.web.render import render, request_locale
 from channels.web.security import Csrf
-from intake.domain import BOARD_LABELS, CATEGORY_LABELS, CONSENT_LABELS, Category, Channel, Consent, Report
-from intake.errors import FormExpired, IntakeError, InvalidInput, RateLimited
+from intake.domain import CATEGORY_LABELS, CONSENT_LABELS, Category, Channel, Consent, Report, board_label
+from intake.errors import (
+    FormAlreadySent,
+    FormExpired,
+    IdempotencyConflict,
+    IntakeError,
+    InvalidInput,
+    RateLimited,
+    ReceiptMistyped,
+)
 from intake.receipts import format_receipt, parse_receipt
-from intake.services import accept_followup, accept_report, read_status
+from intake.services import Once, accept_followup, accept_report, read_status
 
 log = logging.getLogger("intake.web")
 router = APIRouter(include_in_schema=False)
 HONEYPOT = "website"
 
 
-def _page(request: Request, template: str, locale: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    """Render a page with a CSRF token bound to the (possibly new) csrf cookie."""
+def _page(
+    request: Request, template: str, locale: str, status: int = 200, headers: dict[str, str] | None = None, **ctx: Any
+) -> HTMLResponse:
+    """Render a page with a CSRF token bound to the (possibly new) csrf cookie.
+
+    Every page gets a new token, so every form on it is a new submission (see intake.services.Once).
+    """
     csrf: Csrf = request.app.state.csrf
     cookie = request.cookies.get(Csrf.COOKIE) or Csrf.new_cookie()
     explicit = bool(request.query_params.get("lang")) or bool(ctx.pop("explicit", False))
     html = render(request, template, locale, explicit=explicit, csrf_token=csrf.token(cookie), **ctx)
-    response = HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=status, headers=headers)
     if request.cookies.get(Csrf.COOKIE) != cookie:
         secure = request.url.scheme == "https" or request.app.state.settings.public_url.startswith("https://")
         response.set_cookie(Csrf.COOKIE, cookie, httponly=True, samesite="strict", secure=secure, path="/")
@@ -106,16 +119,24 @@ async def report_submit(request: Request) -> HTMLResponse:
         problem = InvalidInput("honeypot")
     elif problem is None and isinstance(result, InvalidInput):
         problem = result
-    if problem is not None or not isinstance(result, Report):
-        problem = problem or InvalidInput("report")
-        return _page(
-            request, "report.html", locale, status=problem.status, explicit=True,
-            values=values, error=t.gettext(problem.message), field_errors=_field_messages(locale, problem),
-            **_form_context(locale),
-        )  # fmt: skip
-    receipt = await run_in_threadpool(accept_report, request.app.state.service, result)
-    # No language links here: following one leaves this page, and the code is shown only once.
-    return _page(request, "receipt.html", locale, explicit=True, receipt=format_receipt(receipt), show_languages=False)
+    if problem is None and isinstance(result, Report):
+        # The form's token makes this send single-use: a double tap or a reload shows this receipt again.
+        once = Once.of("web-report", str(form.get("csrf")), result.model_dump(mode="json", exclude={"received_at"}))
+        try:
+            receipt = await run_in_threadpool(accept_report, request.app.state.service, result, once)
+        except IdempotencyConflict:
+            problem = FormAlreadySent("form sent again with other text")
+        else:
+            # No language links here: following one leaves this page, and the code is shown only once.
+            return _page(
+                request, "receipt.html", locale, explicit=True, receipt=format_receipt(receipt), show_languages=False
+            )
+    problem = problem or InvalidInput("report")
+    return _page(
+        request, "report.html", locale, status=problem.status, headers=problem.headers(), explicit=True,
+        values=values, error=t.gettext(problem.message), field_errors=_field_messages(locale, problem),
+        **_form_context(locale),
+    )  # fmt: skip
 
 
 @router.get("/status")
@@ -134,21 +155,24 @@ async def status_submit(request: Request) -> HTMLResponse:
             "status.html",
             locale,
             status=err.status,
+            headers=err.headers(),
             explicit=True,
             receipt_value=raw[:64],  # the message promises the worker's text is still there
             error=t.gettext(err.message),
         )
     code = parse_receipt(raw)
-    if code is None:
-        bad = InvalidInput("bad receipt", fields={"receipt": "receipt"})
+    try:
+        if code is None:
+            raise InvalidInput("bad receipt", fields={"receipt": "receipt"})
+        entry = await run_in_threadpool(read_status, request.app.state.service, code)
+    except InvalidInput as bad:  # not 16 digits, or (ReceiptMistyped) a check digit that does not match
         return _page(
             request, "status.html", locale, status=400, explicit=True, receipt_value=raw[:64],
             error=t.gettext(bad.message), field_errors=_field_messages(locale, bad),
         )  # fmt: skip
-    entry = await run_in_threadpool(read_status, request.app.state.service, code)
     return _page(
         request, "status_result.html", locale, explicit=True, receipt=format_receipt(code),
-        status_text=t.gettext(BOARD_LABELS[entry.status]), messages=entry.messages,
+        status_text=t.gettext(board_label(entry.status, replied=bool(entry.messages))), messages=entry.messages,
     )  # fmt: skip
 
 
@@ -170,12 +194,21 @@ async def status_add(request: Request) -> HTMLResponse:
             followup = build_followup(Channel.WEB, locale, text)
         except InvalidInput as exc:
             problem = exc
-    if problem is not None or followup is None or code is None:
-        problem = problem or InvalidInput("follow-up")
-        return _page(
-            request, "status_result.html", locale, status=problem.status, explicit=True,
-            receipt=format_receipt(code) if code else raw[:64], text=text, error=t.gettext(problem.message),
-            field_errors=_field_messages(locale, problem), status_text=None, messages=[],
-        )  # fmt: skip
-    await run_in_threadpool(accept_followup, request.app.state.service, code, followup)
-    return _page(request, "added.html", locale, explicit=True)
+    if problem is None and followup is not None and code is not None:
+        once = Once.of(
+            "web-followup", str(form.get("csrf")), {"receipt": code, "text": followup.text, "locale": locale}
+        )
+        try:
+            await run_in_threadpool(accept_followup, request.app.state.service, code, followup, once)
+        except ReceiptMistyped as exc:  # only a tampered form: /status checked the code it carries
+            problem = exc
+        except IdempotencyConflict:  # this form was sent before, with other text
+            problem = FormAlreadySent("form sent again with other text")
+        else:
+            return _page(request, "added.html", locale, explicit=True)
+    problem = problem or InvalidInput("follow-up")
+    return _page(
+        request, "status_result.html", locale, status=problem.status, headers=problem.headers(), explicit=True,
+        receipt=format_receipt(code) if code else raw[:64], text=text, error=t.gettext(problem.message),
+        field_errors=_field_messages(locale, problem), status_text=None, messages=[],
+    )  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 from collections import deque
@@ -120,7 +121,8 @@ class RateLimiter:
             while hits and now - hits[0] >= 60:
                 hits.popleft()
             if len(hits) >= self.per_minute:
-                raise RateLimited("per-client limit")
+                # Retry-After: when the oldest try in the window leaves it, rounded up
+                raise RateLimited("per-client limit", retry_after=math.ceil(60 - (now - hits[0])))
             hits.append(now)
 
     def _sweep(self, now: float) -> None:
@@ -135,6 +137,11 @@ class Csrf:
     The cookie is the only cookie the worker surface sets (HttpOnly, SameSite=Strict). The token
     carries its issue time so an old page can be told apart from a forged one, and a worker who
     wrote slowly gets their text back, not an error page.
+
+    Every rendered form gets its own token (``time.nonce.mac``, 128 random bits in the nonce), so
+    the token also names that one form: sending it again (a double tap, a reload) is recognised
+    and answered with what the first send got (``intake.services.Once``). The intake keeps no
+    token, only a keyed hash of it, so the token is a secret that lives in the worker's page.
     """
 
     COOKIE = "csrf"
@@ -150,15 +157,16 @@ class Csrf:
 
     def token(self, cookie: str) -> str:
         ts = str(int(self._clock()))
-        return f"{ts}.{self._mac(cookie, ts)}"
+        nonce = secrets.token_urlsafe(16)
+        return f"{ts}.{nonce}.{self._mac(cookie, ts, nonce)}"
 
     def valid(self, cookie: str | None, token: str | None) -> bool:
-        if not cookie or not token or "." not in token or len(token) > 200:
+        if not cookie or not token or len(token) > 200 or token.count(".") != 2:
+            return False  # a token without a nonce (before forms were single-use) is an expired one
+        ts, nonce, mac = token.split(".")
+        if not (ts.isascii() and ts.isdigit()) or len(nonce) < 16 or self._clock() - int(ts) > self.MAX_AGE:
             return False
-        ts, _, mac = token.partition(".")
-        if not ts.isdigit() or self._clock() - int(ts) > self.MAX_AGE:
-            return False
-        return hmac.compare_digest(mac, self._mac(cookie, ts))
+        return hmac.compare_digest(mac, self._mac(cookie, ts, nonce))
 
-    def _mac(self, cookie: str, ts: str) -> str:
-        return hmac.new(self._key, f"{cookie}|{ts}".encode(), hashlib.sha256).hexdigest()
+    def _mac(self, cookie: str, ts: str, nonce: str) -> str:
+        return hmac.new(self._key, f"{cookie}|{ts}|{nonce}".encode(), hashlib.sha256).hexdigest()

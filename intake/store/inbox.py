@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -75,7 +76,23 @@ MIGRATIONS: list[list[str]] = [
     [
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     ],
+    # 5: a desk paired with an intake on another host writes here first (offline-first) and pushes
+    # later (intake/remote.py): board changes carry a push revision, replies and queued SMS a stable
+    # id the intake dedupes on; ``pushed_ids`` remembers SMS ids the intake took (sent rows go away)
+    [
+        "ALTER TABLE board ADD COLUMN push_rev INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX board_by_push_rev ON board(push_rev)",
+        "ALTER TABLE board_messages ADD COLUMN uid TEXT",
+        "ALTER TABLE board_messages ADD COLUMN push_rev INTEGER NOT NULL DEFAULT 0",
+        "CREATE UNIQUE INDEX board_messages_by_uid ON board_messages(uid)",
+        "CREATE INDEX board_messages_by_push_rev ON board_messages(push_rev)",
+        "ALTER TABLE outbox ADD COLUMN uid TEXT",
+        "CREATE UNIQUE INDEX outbox_by_uid ON outbox(uid)",
+        "CREATE TABLE pushed_ids (uid TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID",
+    ],
 ]
+
+PUSHED_REV = "desk_pushed_rev"  # meta: the last board revision the remote intake has committed
 
 
 @dataclass(frozen=True)
@@ -231,22 +248,70 @@ class Inbox:
 
         self._grouped(write)
 
-    def put_once(self, key: bytes, item_id: str, blob: bytes) -> bool:
-        """Store an item unless ``key`` (a keyed hash of a provider id) was seen; True if stored."""
+    def put_once(
+        self, key: bytes, item_id: str, blob: bytes, *, board: ReceiptHash | None = None, replies: bytes = b""
+    ) -> bool:
+        """Store an item unless ``key`` (a keyed hash of a provider id) was seen; True if stored.
+
+        ``board`` opens the item's status board entry and ``replies`` (already encrypted) is kept
+        with the key for a retry of the same request, all in the same transaction.
+        """
         stored = False
 
         def write(conn: Connection) -> None:
             nonlocal stored
             cur = conn.execute(
                 "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)",
-                (key, b"", int(clock.time())),
+                (key, replies, int(clock.time())),
             )
             if cur.rowcount == 1:
                 conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+                if board is not None:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
+                        (bytes(board), BoardStatus.RECEIVED.value, int(clock.time())),
+                    )
                 stored = True
 
         self._grouped(write)
         return stored
+
+    def put_first(
+        self, key: bytes, memo: bytes, item_id: str, blob: bytes, *, board: ReceiptHash | None, expired_before: int
+    ) -> bytes | None:
+        """Store an item under a single-use key (intake.services.Once) with its sealed memo.
+
+        If the key is already stored (and not older than ``expired_before``), store nothing and
+        return that earlier memo instead; None means this item was stored. One transaction, so two
+        sends of one form at the same moment store one item.
+        """
+        earlier: bytes | None = None
+
+        def write(conn: Connection) -> None:
+            nonlocal earlier
+            now = int(clock.time())
+            conn.execute("DELETE FROM seen_messages WHERE key = ? AND created_at < ?", (key, expired_before))
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)", (key, memo, now)
+            )
+            if cur.rowcount == 1:
+                conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+                if board is not None:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
+                        (bytes(board), BoardStatus.RECEIVED.value, now),
+                    )
+            else:
+                row = conn.execute("SELECT replies FROM seen_messages WHERE key = ?", (key,)).fetchone()
+                earlier = bytes(row[0])
+
+        self._grouped(write)
+        return earlier
+
+    def forget_seen_range(self, low: bytes, high: bytes, before: int) -> None:
+        """Forget the single-use keys in ``[low, high)`` stored before ``before`` (one kind of key)."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM seen_messages WHERE key >= ? AND key < ? AND created_at < ?", (low, high, before))
 
     def items(self, limit: int = 500, after_seq: int = 0) -> list[tuple[int, str, bytes]]:
         with self._lock:
@@ -333,14 +398,18 @@ class Inbox:
         with self._write() as conn:
             conn.execute("DELETE FROM seen_messages WHERE created_at < ?", (before,))
 
-    def queue(self, provider: str, recipient: bytes, body: bytes) -> None:
-        """Queue one outgoing SMS (recipient and body already encrypted with the intake key)."""
+    def queue(self, provider: str, recipient: bytes, body: bytes, *, push: bool = False) -> None:
+        """Queue one outgoing SMS (recipient and body already encrypted with the intake key).
+
+        ``push``: queued by a desk paired with a remote intake, which sends it (intake/remote.py);
+        the row gets the stable id the intake dedupes on."""
         now = int(clock.time())
+        uid = secrets.token_urlsafe(18) if push else None
 
         def write(conn: Connection) -> None:
             conn.execute(
-                "INSERT INTO outbox (provider, recipient, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
-                (provider, recipient, body, now, now),
+                "INSERT INTO outbox (provider, recipient, body, created_at, next_at, uid) VALUES (?, ?, ?, ?, ?, ?)",
+                (provider, recipient, body, now, now, uid),
             )
 
         self._grouped(write)
@@ -373,6 +442,18 @@ class Inbox:
                 (key, value),
             )
 
+    def settle_meta(self, key: str, *, board_empty: str, board_used: str) -> str:
+        """``key``'s value; when unset, set it first to ``board_empty`` or ``board_used`` by whether the
+        status board has any entry yet, in one write so that processes opening together agree."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) "
+                "SELECT ?, CASE WHEN EXISTS (SELECT 1 FROM board) THEN ? ELSE ? END",
+                (key, board_used, board_empty),
+            )
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0])
+
     # -- status board -----------------------------------------------------------------------------
     def board(self, receipt_hash: ReceiptHash) -> BoardEntry | None:
         with self._lock:
@@ -387,21 +468,109 @@ class Inbox:
             return None
         return BoardEntry(BoardStatus(row[0]), [(int(t), str(b)) for t, b in msgs])
 
-    def set_status(self, receipt_hash: ReceiptHash, status: BoardStatus) -> None:
+    def set_status(self, receipt_hash: ReceiptHash, status: BoardStatus, *, push: bool = False) -> None:
+        """``push``: set by a desk paired with a remote intake, so it is pushed there (intake/remote.py)."""
         with self._write() as conn:
+            rev = _next_push_rev(conn) if push else 0
             conn.execute(
-                "INSERT INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(receipt_hash) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-                (bytes(receipt_hash), status.value, int(clock.time())),
+                "INSERT INTO board (receipt_hash, status, updated_at, push_rev) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(receipt_hash) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, "
+                "push_rev = max(board.push_rev, excluded.push_rev)",
+                (bytes(receipt_hash), status.value, int(clock.time()), rev),
             )
 
-    def post_message(self, receipt_hash: ReceiptHash, body: str) -> None:
+    def post_message(self, receipt_hash: ReceiptHash, body: str, *, push: bool = False) -> None:
+        """``push``: posted by a desk paired with a remote intake (see :meth:`set_status`)."""
         with self._write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
                 (bytes(receipt_hash), BoardStatus.IN_REVIEW.value, int(clock.time())),
             )
+            uid, rev = (secrets.token_urlsafe(18), _next_push_rev(conn)) if push else (None, 0)
             conn.execute(
-                "INSERT INTO board_messages (receipt_hash, created_at, body) VALUES (?, ?, ?)",
-                (bytes(receipt_hash), int(clock.time()), body),
+                "INSERT INTO board_messages (receipt_hash, created_at, body, uid, push_rev) VALUES (?, ?, ?, ?, ?)",
+                (bytes(receipt_hash), int(clock.time()), body, uid, rev),
             )
+
+    # -- a desk paired with an intake on another host (intake/remote.py) ---------------------------
+    def unpushed_board(self, limit: int = 100) -> list[tuple[int, bytes, str, str | None, int]]:
+        """Board changes a paired desk made since its last push, oldest first:
+        ``(push_rev, receipt_hash, status or message text, message uid or None, unix time)``."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (PUSHED_REV,)).fetchone()
+            after = int(row[0]) if row else 0
+            rows = self._conn.execute(
+                "SELECT push_rev, receipt_hash, status, NULL, updated_at FROM board WHERE push_rev > ? "
+                "UNION ALL SELECT push_rev, receipt_hash, body, uid, created_at FROM board_messages "
+                "WHERE push_rev > ? AND uid IS NOT NULL ORDER BY 1 LIMIT ?",
+                (after, after, limit),
+            ).fetchall()
+        return [(int(r), bytes(h), str(v), None if u is None else str(u), int(t)) for r, h, v, u, t in rows]
+
+    def board_pushed(self, push_rev: int) -> None:
+        """The remote intake committed every board change up to ``push_rev``."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "value = CAST(max(CAST(meta.value AS INTEGER), CAST(excluded.value AS INTEGER)) AS TEXT)",
+                (PUSHED_REV, str(int(push_rev))),
+            )
+
+    def unpushed_outbox(self, limit: int = 100) -> list[tuple[int, str, str, bytes, bytes]]:
+        """SMS a paired desk queued for the remote intake to send: ``(id, uid, provider, recipient, body)``."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, uid, provider, recipient, body FROM outbox WHERE uid IS NOT NULL ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(int(i), str(u), str(p), bytes(r), bytes(b)) for i, u, p, r, b in rows]
+
+    def take_pushed(
+        self,
+        *,
+        statuses: Sequence[tuple[bytes, BoardStatus]] = (),
+        messages: Sequence[tuple[str, bytes, str, int]] = (),
+        outbox: Sequence[tuple[str, str, bytes, bytes]] = (),
+    ) -> int:
+        """On the intake: store what a paired desk pushed, in one transaction; return how many rows
+        are new. ``messages`` are ``(uid, receipt_hash, text, unix time)``, ``outbox`` rows ``(uid,
+        provider, recipient, body)``. A uid already taken is skipped, so a retried push (its answer
+        lost on the way) stores nothing twice, even after the SMS went out and its row is gone."""
+        now = int(clock.time())
+        new = 0
+        with self._write() as conn:
+            for receipt_hash, status in statuses:
+                new += conn.execute(
+                    "INSERT INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?) ON CONFLICT(receipt_hash) "
+                    "DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at "
+                    "WHERE board.status != excluded.status",
+                    (receipt_hash, status.value, now),
+                ).rowcount
+            for uid, receipt_hash, text, at in messages:
+                conn.execute(
+                    "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
+                    (receipt_hash, BoardStatus.IN_REVIEW.value, now),
+                )
+                new += conn.execute(
+                    "INSERT OR IGNORE INTO board_messages (receipt_hash, created_at, body, uid) VALUES (?, ?, ?, ?)",
+                    (receipt_hash, min(at, now), text, uid),
+                ).rowcount
+            for uid, provider, recipient, body in outbox:
+                taken = conn.execute("INSERT OR IGNORE INTO pushed_ids (uid, created_at) VALUES (?, ?)", (uid, now))
+                if taken.rowcount:
+                    conn.execute(
+                        "INSERT INTO outbox (provider, recipient, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
+                        (provider, recipient, body, now, now),
+                    )
+                    new += 1
+        return new
+
+
+def _next_push_rev(conn: Connection) -> int:
+    """The next board revision: above every one stored and above what was pushed already."""
+    row = conn.execute(
+        "SELECT max(coalesce((SELECT max(push_rev) FROM board), 0), coalesce((SELECT max(push_rev) FROM "
+        "board_messages), 0), coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0))",
+        (PUSHED_REV,),
+    ).fetchone()
+    return int(row[0]) + 1

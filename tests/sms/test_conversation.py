@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import i18n
 from channels.sms import texts
-from channels.sms.conversation import LONG_FIRST_MESSAGE, SESSION_IDLE, SmsState, Stage, step
+from channels.sms.conversation import MAX_PARTS, SESSION_IDLE, SmsState, Stage, _clean, _keyword, is_story, step
 from channels.sms.detect import detect_locale
 from i18n.segments import count_segments
 from intake.domain import Category, Consent
@@ -61,11 +61,81 @@ def test_chinese_flow_uses_chinese_and_chinese_keywords() -> None:
 
 def test_long_first_message_is_the_description() -> None:
     long = "They keep our passports and we cannot leave the dormitory at night. " * 3
-    assert len(long) > LONG_FIRST_MESSAGE
-    outs = run([long, "Sunrise Precision", "4 5", "1", "no"])
+    outs = run([long, "Sunrise Precision", "DONE", "4 5", "1", "no"])
     assert [k.field for k in outs[0].keep] == ["description"]
-    assert outs[1].state is not None and outs[1].state.stage is Stage.CATEGORIES
+    assert outs[1].replies == [texts.ASK_MORE]
+    assert outs[2].state is not None and outs[2].state.stage is Stage.CATEGORIES
     assert outs[-1].completed is not None
+
+
+# Issue 12: "工资三个月没发" (seven characters) is a whole complaint. It used to be dropped because only a
+# first message over 100 characters was kept; then DONE was refused ("tell us what happened first").
+SHORT_COMPLAINTS = {
+    "zh_Hans": "工资三个月没发", "zh_Hant": "工資三個月沒發", "en": "No pay for overtime.",
+    "th": "ไม่ได้ค่าแรงสองเดือน", "vi": "Không được trả lương", "hi": "हमें वेतन नहीं मिला",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("locale", "complaint"), SHORT_COMPLAINTS.items())
+def test_a_short_first_complaint_is_kept_and_done_accepted(locale: str, complaint: str) -> None:
+    outs = run([complaint, "Example Factory", kw("done", locale), "1", "1", kw("no", locale)])
+    assert [(k.field, k.text) for k in outs[0].keep] == [("description", complaint)]
+    t = i18n.translations(locale)
+    assert outs[0].replies == [t.gettext(texts.ASK_FACTORY_AFTER)], "the factory is still asked"
+    assert outs[1].replies == [t.gettext(texts.ASK_MORE)], "then more, or DONE"
+    assert outs[2].replies == [t.gettext(texts.ASK_CATEGORIES)], "DONE is accepted: the story exists"
+    done = outs[-1].completed
+    assert done is not None and done.locale == locale and done.parts == 1 and done.has_factory
+
+
+@pytest.mark.parametrize("greeting", ["hello", "Hi!", "你好", "你好，在吗？", "สวัสดีครับ", "Dobrý den", "hola buenas"])
+def test_a_bare_greeting_is_not_a_story(greeting: str) -> None:
+    out = step(None, greeting, T0)
+    assert out.keep == [] and out.state is not None and out.state.parts == 0
+
+
+@pytest.mark.parametrize("stage_answers", [[], ["hi", "Acme", "words", "DONE"], ["hi", "Acme", "words", "DONE", "1"]])
+def test_digits_int_refuses_never_raise(stage_answers: list[str]) -> None:
+    # "𐩀" (Kharoshthi one) and "²" are digits to str.isdigit, yet int() refuses them: a 500 once.
+    for odd in ("𐩀", "²", "1 ²"):
+        out = run([*stage_answers, odd])[-1]
+        assert out.replies
+
+
+def test_a_bare_receipt_code_is_not_written_into_a_story() -> None:
+    # A worker texting only their code wants news: it must never end up in a case's description.
+    out = step(None, "1234 5678 9012 3456", T0)
+    assert out.keep == [] and out.state is not None and out.state.stage is Stage.LANGUAGE
+
+
+def test_done_at_the_factory_question_goes_on_without_a_factory() -> None:
+    outs = run(["工资三个月没发", "完成", "1", "0", "不"])
+    assert outs[1].state is not None and outs[1].state.stage is Stage.CATEGORIES
+    done = outs[-1].completed
+    assert done is not None and not done.has_factory and done.parts == 1
+
+
+def test_a_story_written_where_the_factory_was_asked_is_kept_as_story() -> None:
+    story = "The supervisor shouts at us every day and takes our phones during the shift. " * 5
+    out = run(["hi", story])[-1]
+    assert [(k.field, k.text) for k in out.keep] == [("description", story.strip())]
+    assert out.state is not None and out.state.stage is Stage.FACTORY and out.replies == [texts.ASK_FACTORY_AFTER]
+
+
+@pytest.mark.parametrize("stage_answers", [["DONE"], ["DONE", "1"], ["DONE", "1", "2"]])
+def test_story_sent_where_a_menu_answer_was_asked_is_added(stage_answers: list[str]) -> None:
+    outs = run(["hi", "Acme", "unpaid wages", *stage_answers, "and they took our passports"])
+    last = outs[-1]
+    assert [(k.field, k.text) for k in last.keep] == [("description", "and they took our passports")]
+    assert last.replies[0] == texts.ADDED and len(last.replies) == 2
+    assert last.state is not None and last.state.stage is outs[-2].state.stage, "the question is asked again"
+
+
+def test_a_story_typed_at_the_language_menu_is_kept() -> None:
+    outs = run(["Acme", "We were not paid for three months"])
+    assert [k.text for k in outs[0].keep] == ["Acme"] and outs[0].state.stage is Stage.LANGUAGE
+    assert [k.text for k in outs[1].keep] == ["We were not paid for three months"]
+    assert outs[1].state is not None and outs[1].state.locale == "en" and outs[1].replies == [texts.ASK_FACTORY_AFTER]
 
 
 def test_done_without_description_asks_for_it() -> None:
@@ -155,3 +225,37 @@ def test_any_sequence_never_raises_and_state_stays_valid(msgs: list[str], gap_se
             assert count_segments(reply).segments <= 2, reply  # the language menu's pages too
         state, now = out.state, now + timedelta(seconds=gap_seconds)
     assert completed <= len(msgs)
+
+
+def non_story(text: str) -> bool:
+    """What the engine may leave out: a keyword (YES/NO included), numbers, a greeting, a language's
+    name, or nothing but punctuation and spaces. Everything else is part of the worker's story."""
+    return not is_story(text, _keyword(text)[0])
+
+
+stories = st.one_of(
+    st.text(min_size=1, max_size=60),
+    st.sampled_from(
+        ["工资三个月没发", "No pay", "ค่าแรงไม่ครบ", "Acme", "x", "hello Acme", "😡", "12345", "查询一下工资"]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(stories, st.sampled_from(["hi", "你好", "DONE", "完成", "LANG", "1", "1 3", "0", "2", "yes",
+                                                   "no", "不", "HELP", "RESTART", "STATUS 1", "3", "Nepali"])),
+                max_size=25),
+       st.integers(min_value=0, max_value=2 * 3600))  # fmt: skip
+def test_no_story_text_is_ever_dropped(msgs: list[str], gap_seconds: int) -> None:
+    """Every message that is not a keyword, language choice, greeting or menu answer is kept, at
+    any stage: as the story, or as the factory's name where the factory was asked."""
+    state, now = None, T0
+    for m in msgs:
+        out = step(state, m, now)
+        cleaned = _clean(m)
+        parts_before = state.parts if state is not None and now - state.updated_at <= SESSION_IDLE else 0
+        if not non_story(cleaned) and parts_before < MAX_PARTS and not (out.reset or out.stopped):
+            assert [k.text for k in out.keep] == [cleaned], (state, m, out)
+        for k in out.keep:
+            assert k.text == cleaned  # kept whole, never cut
+        state, now = out.state, now + timedelta(seconds=gap_seconds)

@@ -117,7 +117,7 @@ def test_invalid_utf8_body(sms_client: TestClient) -> None:
 
 
 def test_status_for_unknown_code_looks_like_no_news(sms_client: TestClient) -> None:
-    _, unknown = twilio(sms_client, "STATUS 1111 2222 3333 4444", "SMs1", sender="+8613900000001")
+    _, unknown = twilio(sms_client, "STATUS 1111 2222 3333 4440", "SMs1", sender="+8613900000001")  # check digit ok
     flow = ["hi", "Acme", "words", "DONE", "1", "1", "NO"]
     replies: list[str] = []
     for i, m in enumerate(flow):

@@ -137,3 +137,61 @@ def test_a_status_query_after_the_conversation_is_answered_in_the_workers_langua
         desk, SmsInbound("smssync", "later-1", "+8613800138001", "查询 0000-0000-0000-0000"), now=now
     )
     assert replies and all(not ch.isascii() or ch.isdigit() or ch in " -:：,.!?()" for ch in replies[0]), replies
+
+
+def test_a_short_first_complaint_left_alone_is_kept_internally(env) -> None:
+    """Issue 12: a worker who texts only "工资三个月没发" and nothing more still reaches the desk."""
+    node, desk = env
+    say(desk, ["工资三个月没发"])
+    desk._last_sweep = float("-inf")
+    desk.sweep(T0 + timedelta(days=2))
+    _, cases = drain_node(node)
+    assert len(cases) == 1 and cases[0].description == "工资三个月没发" and cases[0].locale == "zh_Hans"
+    assert int(cases[0].consent) == 0 and not cases[0].contact_ok
+
+
+def test_a_story_sealed_as_the_factory_name_reaches_the_desk(env) -> None:
+    """An item sealed before the engine took a 300+ character "factory" as story still drains,
+    with that text in the description (it used to fail validation and stay unreadable)."""
+    from intake.domain import MAX_SHORT, Channel, Report
+    from intake.services import seal_part, seal_report
+
+    node, desk = env
+    story = "They lock the fire exit on the night shift and the supervisor shouts at us. " * 6
+    assert len(story) > MAX_SHORT
+    service = desk.service
+    parts = [seal_part(service, "factory", story), seal_part(service, "description", "and more")]
+    item_id, blob, _receipt, receipt_hash = seal_report(service, Report(channel=Channel.SMS, locale="en"), parts)
+    service.inbox.put(item_id, blob, board=receipt_hash)
+    result, cases = drain_node(node)
+    assert result.unreadable == 0 and len(cases) == 1
+    assert cases[0].factory == "" and story.strip() in cases[0].description and "and more" in cases[0].description
+
+
+_stories = st.one_of(
+    st.text(min_size=1, max_size=80),
+    st.sampled_from(["工资三个月没发", "No pay", "ค่าแรงไม่ครบ", "Acme", "hello Acme", "😡", "12345", "查询一下工资"]),
+)
+_moves = st.sampled_from(["hi", "你好", "DONE", "完成", "LANG", "1", "1 3", "0", "2", "yes", "no", "HELP", "STATUS 1"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(_stories, _moves), min_size=1, max_size=10))
+def test_no_story_text_is_ever_dropped_down_to_the_desk(env, messages: list[str]) -> None:
+    """Every message that is not a keyword, language choice, greeting or menu answer reaches the
+    desk: in a finished report, or in the conversation stored when it was abandoned."""
+    from channels.sms.conversation import _clean, _keyword, is_story
+
+    node, desk = env
+    n = next(_counter)
+    sender = f"+8614{n:09d}"
+    for i, text in enumerate(messages):
+        handle_inbound(desk, SmsInbound("twilio", f"SMd{n}-{i}", sender, text), now=T0 + timedelta(minutes=i))
+    desk._last_sweep = float("-inf")
+    desk.sweep(T0 + timedelta(days=2))  # whatever is left unfinished is stored, shared with nobody
+    _, cases = drain_node(node)
+    kept = "\n".join(f"{c.factory}\n{c.description}" for c in cases)
+    for text in messages:
+        cleaned = _clean(text)
+        if is_story(cleaned, _keyword(cleaned)[0]):
+            assert cleaned in kept, (cleaned, messages)

@@ -101,7 +101,7 @@ def test_the_report_locale_is_explicit_or_negotiated(
 
 def test_an_unknown_code_answers_exactly_like_a_known_one_without_news(client: TestClient) -> None:
     known = report(client)
-    unknown = "1111-2222-3333-4444" if known != "1111-2222-3333-4444" else "5555-6666-7777-8888"
+    unknown = "1111-2222-3333-4440" if known != "1111-2222-3333-4440" else "5555-6666-7777-8888"
     known_response = client.post("/api/v1/status", json={"receipt": known})
     unknown_response = client.post("/api/v1/status", json={"receipt": unknown})
     assert known_response.status_code == unknown_response.status_code == 200
@@ -128,7 +128,7 @@ def test_status_shows_the_caseworkers_replies(client: TestClient, service: Intak
     assert data["status"] == "in_progress"
     assert [m["text"] for m in data["messages"]] == ["We raised the ID cards with the brand; please keep your receipt."]
     assert set(data["messages"][0]) == {"at", "text"}
-    other = status(client, "9999-0000-9999-0000")
+    other = status(client, "9999-0000-9999-0007")
     assert other["messages"] == [] and other["status"] == "received"
 
 

@@ -296,7 +296,7 @@ def test_a_full_inbox_refuses_json_reports_with_503(
     assert "receipt" not in error
     assert stored(service) == (0, 0)
     json_error(
-        client.post("/api/v1/followups", json={"receipt": "1234-5678-9012-3456", "text": BIG}), 503, "unavailable"
+        client.post("/api/v1/followups", json={"receipt": "1234-5678-9012-3450", "text": BIG}), 503, "unavailable"
     )
     assert stored(service) == (0, 0)
 
@@ -307,7 +307,7 @@ def test_a_full_inbox_refuses_the_form_with_a_503_page(
     html = html_page(post_form(client, "/report", {"description": BIG}), 503)
     assert escape(gettext("en", StoreUnavailable.message)) in html
     assert 'id="receipt"' not in html
-    html = html_page(post_form(client, "/status/add", {"receipt": "1234-5678-9012-3456", "text": BIG}), 503)
+    html = html_page(post_form(client, "/status/add", {"receipt": "1234-5678-9012-3450", "text": BIG}), 503)
     assert escape(gettext("en", StoreUnavailable.message)) in html
     assert stored(service) == (0, 0)
 

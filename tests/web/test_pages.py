@@ -175,7 +175,7 @@ def test_status_page_shows_replies_from_the_board(client: TestClient, service: I
 
 def test_status_page_is_the_same_for_an_unknown_code_and_a_known_one_without_news(client: TestClient) -> None:
     known = receipt_in(html_page(post_form(client, "/report", {"description": EN_DESC}), 200))
-    unknown = "0000-1111-2222-3333" if known != "0000-1111-2222-3333" else "9999-8888-7777-6666"
+    unknown = "0000-1111-2222-3334" if known != "0000-1111-2222-3334" else "9999-8888-7777-6667"
 
     def page(code: str) -> str:
         html = html_page(post_form(client, "/status", {"receipt": code}), 200)
