@@ -10,7 +10,7 @@ so there is no build step and no stale ``.mo``. ``docs/translating.md`` has the 
 
 Markers: ``N_("...")`` marks a worker string translated later (per request);
 ``D_("...")`` marks a caseworker string translated later; ``d_("...")`` translates a caseworker
-string now, in the CLI's locale.
+string now, in the CLI's locale; ``dn_(singular, plural, n)`` does so for a count.
 """
 
 from __future__ import annotations
@@ -198,3 +198,11 @@ def set_desk_locale(locale: str | None) -> None:
 def d_(message: str) -> str:
     """Translate a caseworker-facing string now, in the desk user's or else the CLI's locale."""
     return translations(desk_locale(), DESK_DOMAIN).gettext(message)
+
+
+def dn_(singular: str, plural: str, n: int) -> str:
+    """:func:`d_` for a count: the form of ``n`` in the desk user's language ("1 envelope", "2 envelopes").
+
+    Each catalog's ``Plural-Forms`` picks the form (one in Chinese, three in Polish and Ukrainian).
+    """
+    return translations(desk_locale(), DESK_DOMAIN).ngettext(singular, plural, n)

@@ -14,7 +14,7 @@ from rich.text import Text  # worker text is never parsed as Rich markup
 
 from crypto import CryptoError, KeyringError, Role, WrongPassphrase
 from crypto.kdf import INSECURE_PROFILES, PROFILES
-from i18n import d_
+from i18n import d_, dn_
 from intake.cli_channels import sms_app, voice_app
 from intake.cli_common import (
     HomeOpt,
@@ -114,7 +114,7 @@ def serve(
     from channels.web import create_intake_app
     from intake.logs import setup_logging, uvicorn_log_config
 
-    settings = _state.settings(host=host, port=port)
+    settings = _state.node(host=host, port=port)
     setup_logging(settings.log_level)
     web = create_intake_app(settings)
     console.print(d_("Intake listening on http://{host}:{port}").format(host=settings.host, port=settings.port))
@@ -131,9 +131,11 @@ def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase:
 
     settings = _state.settings()
     keys = unlock_node(settings, user, passphrase_file, passphrase)
-    from intake.remote import RemoteInbox, item_source
+    from intake.remote import Pushed, RemoteInbox, RemoteUnavailable, item_source, push_desk_changes
 
     inbox, cases = item_source(settings), open_cases(settings, keys)
+    pushed: Pushed | None = None
+    not_pushed: RemoteUnavailable | None = None
     try:
         total = None if isinstance(inbox, RemoteInbox) else inbox.count()
         with Progress(
@@ -145,6 +147,11 @@ def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase:
         ) as bar:
             task = bar.add_task(d_("Opening reports"), total=total)
             result = drain_items(inbox, cases, keys, progress=lambda n: bar.advance(task, n))
+        if isinstance(inbox, RemoteInbox):  # paired: what the desk did for workers goes back to the intake
+            try:
+                pushed = push_desk_changes(settings, inbox)
+            except RemoteUnavailable as exc:  # said after what was drained; the rest waits here
+                not_pushed = exc
     finally:
         inbox.close()
         cases.close()
@@ -160,6 +167,14 @@ def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase:
     )
     if result.recordings:
         console.print(d_("Call recordings: {n}.").format(n=result.recordings))
+    if pushed is not None:
+        console.print(
+            d_("Sent to the intake: status changes: {statuses}. Replies: {replies}. SMS replies: {sms}.").format(
+                statuses=pushed.statuses, replies=pushed.replies, sms=pushed.sms
+            )
+        )
+    if not_pushed is not None:
+        raise not_pushed
     if result.unreadable:
         raise typer.Exit(2)
 
@@ -246,7 +261,7 @@ def _print_keys(fps: dict[str, str]) -> None:
 @keys_app.command("show")
 def keys_show(as_json: JsonOpt = False) -> None:
     """Public keys and fingerprints to read out to a partner (no passphrase needed)."""
-    ring = load_keyring(_state.settings())
+    ring = load_keyring(_state.node())
     if as_json:
         typer.echo(
             json.dumps(
@@ -289,6 +304,7 @@ def users_add(
         None,
         prompt=d_("Passphrase for {name}").format(name=name),
         confirm=True,
+        option="--new-passphrase-file",
     )
     ring = load_keyring(settings)
     ring.add_user(keys, name, new, role=role, profile=kdf_profile or ring_profile(ring, keys.user))
@@ -298,7 +314,7 @@ def users_add(
 @users_app.command("list")
 def users_list() -> None:
     """Users and their roles (no passphrase needed)."""
-    for name, role in load_keyring(_state.settings()).users.items():
+    for name, role in load_keyring(_state.node()).users.items():
         console.print(f"{name}\t{role.value}")
 
 
@@ -331,7 +347,7 @@ def passphrase_change(
     ] = None,
 ) -> None:
     """Change your passphrase. Only your wrapped copy of the master secret changes."""
-    settings = _state.settings()
+    settings = _state.node()
     ring = load_keyring(settings)
     name = user or ring.default_user()
     old = read_passphrase(passphrase_file, passphrase, prompt=d_("Current passphrase"))
@@ -339,7 +355,9 @@ def passphrase_change(
         unlock(settings, name, old, sleep=_slow)
     except WrongPassphrase:
         fail(d_("Wrong user or passphrase. Nothing was changed."))
-    new = read_passphrase(new_passphrase_file, None, prompt=d_("New passphrase"), confirm=True)
+    new = read_passphrase(
+        new_passphrase_file, None, prompt=d_("New passphrase"), confirm=True, option="--new-passphrase-file"
+    )
     ring.change_passphrase(name, old=old, new=new)
     console.print(d_("Passphrase changed for {name}.").format(name=name))
 
@@ -360,16 +378,16 @@ def desk(
     from intake.desk import create_desk_app
     from intake.logs import setup_logging, uvicorn_log_config
 
-    settings = _state.settings()
+    settings = _state.node()  # fail here, in one line, if there is no node
     setup_logging(settings.log_level)
-    load_keyring(settings)  # fail here, in one line, if there is no node
+    load_keyring(settings)
     if host not in ("127.0.0.1", "::1", "localhost"):
         err.print(
             d_("Warning: the desk listens on {host}; anyone who can reach it can try passphrases.").format(host=host)
         )
     console.print(d_("Desk on http://{host}:{port}").format(host=host, port=port))
     uvicorn.run(
-        create_desk_app(settings), host=host, port=port, access_log=False, server_header=False,
+        create_desk_app(settings, hosts=(host,)), host=host, port=port, access_log=False, server_header=False,
         log_config=uvicorn_log_config(),
     )  # fmt: skip
 
@@ -379,7 +397,7 @@ def desk_pair() -> None:
     """On the intake server: make a token for a desk on another host to drain this intake."""
     from channels.web.desk_api import new_token
 
-    settings = _state.settings()
+    settings = _state.node()
     inbox = open_inbox(settings)
     try:
         token = new_token(inbox)
@@ -399,7 +417,7 @@ def desk_unpair() -> None:
     """On the intake server: revoke every desk token (a lost or seized desk laptop); pair again after."""
     from channels.web.desk_api import TOKENS
 
-    settings = _state.settings()
+    settings = _state.node()
     inbox = open_inbox(settings)
     try:
         known = json.loads(inbox.get_meta(TOKENS) or "[]")
@@ -407,13 +425,23 @@ def desk_unpair() -> None:
     finally:
         inbox.close()
     console.print(
-        d_("Revoked {n} desk tokens; no desk can pull from this intake until it is paired again.").format(n=len(known))
+        dn_(
+            "Revoked {n} desk token; no desk can pull from this intake until it is paired again.",
+            "Revoked {n} desk tokens; no desk can pull from this intake until it is paired again.",
+            len(known),
+        ).format(n=len(known))
     )
 
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option("--port", help=d_("Port for the demo intake."))] = 8000,
+    port: Annotated[
+        int | None, typer.Option("--port", min=0, max=65535, help=d_("Port for the demo intake (default 8000)."))
+    ] = None,
+    desk_port: Annotated[
+        int | None,
+        typer.Option("--desk-port", min=0, max=65535, help=d_("Port for the demo desk (default: the intake's + 1).")),
+    ] = None,
     once: Annotated[bool, typer.Option("--once", help=d_("Seed, drain, print and exit instead of serving."))] = False,
     home: Annotated[
         Path | None,
@@ -426,13 +454,33 @@ def demo(
     """Run the whole system on loopback with sample data."""
     from intake.demo import run_demo
 
-    run_demo(port=port, once=once, home=home, console=console)
+    run_demo(port=port, desk_port=desk_port, once=once, home=home, console=console)
 
 
 # -- entry point ---------------------------------------------------------------------------------------
 def main() -> None:
+    # Typer 0.29 ships its own copy of Click and exports none of its exceptions (the lock pins it;
+    # tests/test_cli.py runs usage errors through here, so an upgrade that moves them shows).
+    from typer._click import exceptions as click
+
     try:
-        app()
+        # Not standalone: usage errors come here too and print as one line like every other error,
+        # not in Rich's box padded to the terminal's width.
+        code = app(standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:  # the help is the answer (Typer printed it already)
+        if exc.format_message().strip():
+            print(exc.format_message(), file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        hint = " " + d_("Try '{command} --help'.").format(command=exc.ctx.command_path) if exc.ctx else ""
+        print_error(exc.format_message() + hint)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        print_error(exc.format_message())
+        sys.exit(exc.exit_code)
+    except typer.Abort:  # end of input at a prompt (Ctrl-D)
+        print_error(d_("Aborted."))
+        sys.exit(1)
     except (IntakeError, CryptoError, SettingsError) as exc:
         if _state.debug:
             raise
@@ -450,6 +498,7 @@ def main() -> None:
             d_("Unexpected failure ({kind}). Run again with --debug for details.").format(kind=type(exc).__name__)
         )
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def sms_pull(
     from intake.logs import setup_logging
     from intake.services import IntakeService
 
-    settings = _state.settings()
+    settings = _state.node()
     setup_logging(settings.log_level)
     try:
         gateway = TwilioGateway(settings)
@@ -79,7 +79,7 @@ def voice_pull(
     from intake.logs import setup_logging
     from intake.services import IntakeService, seal_report
 
-    settings = _state.settings()
+    settings = _state.node()
     setup_logging(settings.log_level)
     try:
         gateway = RecordingsGateway(settings)

@@ -12,9 +12,11 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from crypto import NodeKeys, WrongPassphrase
 from i18n import d_
+from intake.errors import NodeError
 from intake.node import open_cases, unlock
 from intake.settings import Settings
 from intake.store.cases import CasesStore
@@ -30,6 +32,12 @@ class Ctx:
 
     def settings(self, **overrides: Any) -> Settings:
         return Settings.load(self.home, **overrides)
+
+    def node(self, **overrides: Any) -> Settings:
+        """:meth:`settings` of a folder that holds a node; else one line saying so (before any prompt)."""
+        settings = self.settings(**overrides)
+        require_node(settings)
+        return settings
 
 
 _state = Ctx(None, False)
@@ -50,7 +58,29 @@ PassEnvOpt = Annotated[str | None, typer.Option("--passphrase", envvar="INTAKE_P
 JsonOpt = Annotated[bool, typer.Option("--json", help=d_("Print JSON."))]
 
 
-def read_passphrase(file: Path | None, env_value: str | None, *, prompt: str, confirm: bool = False) -> str:
+def require_node(settings: Settings) -> None:
+    """Say that there is no node at ``settings.home`` before asking for anything (issue 12)."""
+    if not settings.keyring_path.exists():
+        raise NodeError(
+            d_("No node at {home}: run 'intake init' first, or give the node's folder with --home.").format(
+                home=settings.home
+            )
+        )
+
+
+def read_passphrase(
+    file: Path | None,
+    env_value: str | None,
+    *,
+    prompt: str,
+    confirm: bool = False,
+    option: str = "--passphrase-file",
+) -> str:
+    """A passphrase from ``file``, else ``env_value`` (``INTAKE_PASSPHRASE``), else the terminal.
+
+    ``option`` is the command's option for the file: without a terminal the error names it (and
+    ``INTAKE_PASSPHRASE`` only where ``env_value`` can come from there, i.e. ``--passphrase-file``).
+    """
     if file is not None:
         try:
             text = file.read_text("utf-8").splitlines()
@@ -60,12 +90,15 @@ def read_passphrase(file: Path | None, env_value: str | None, *, prompt: str, co
     if env_value:
         return env_value
     if not sys.stdin.isatty():
-        fail(d_("No passphrase: give --passphrase-file or set INTAKE_PASSPHRASE (no terminal to ask on)."))
+        if option == "--passphrase-file":
+            fail(d_("No passphrase: give --passphrase-file or set INTAKE_PASSPHRASE (no terminal to ask on)."))
+        fail(d_("No passphrase: give {option} (no terminal to ask on).").format(option=option))
     value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
     return value
 
 
 def unlock_node(settings: Settings, user: str | None, file: Path | None, env_value: str | None) -> NodeKeys:
+    require_node(settings)
     passphrase = read_passphrase(file, env_value, prompt=d_("Passphrase"))
 
     try:
@@ -86,8 +119,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def print_error(message: str) -> None:
-    label = d_("Error")
-    err.print(f"[red]{label}:[/red] {message}", highlight=False, markup=True)
+    """The one place the CLI renders an error: one plain line, as given.
+
+    The message is never read as Rich markup (a path or a reason in [brackets] stays as it is, and a
+    stray "[/]" cannot crash the error report), and nothing pads, wraps or boxes it.
+    """
+    line = Text.assemble((d_("Error") + ":", "red"), " ", message.strip())
+    err.print(line, highlight=False, soft_wrap=True)
 
 
 # -- commands -------------------------------------------------------------------------------------------

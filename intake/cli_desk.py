@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from crypto import WrongPassphrase
-from i18n import d_
+from i18n import d_, dn_
 from intake.audit import AuditLog, VerifyResult
 from intake.cli_common import (
     PassEnvOpt,
@@ -34,7 +34,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _intact(result: VerifyResult) -> str:
-    return d_("Audit log intact: {n} entries.").format(n=result.entries)
+    return dn_("Audit log intact: {n} entry.", "Audit log intact: {n} entries.", result.entries).format(
+        n=result.entries
+    )
 
 
 def _broken(result: VerifyResult) -> str:
@@ -51,7 +53,8 @@ def _broken(result: VerifyResult) -> str:
             text = d_("Audit log broken at entry {n}: its previous hash is not the start of a chain.")
     else:
         text = d_("Audit log broken at entry {n}: its hash does not match its content.")
-    return text.format(n=n, previous=previous) + " " + d_("({total} entries in the log)").format(total=result.entries)
+    total = dn_("({total} entry in the log)", "({total} entries in the log)", result.entries)
+    return text.format(n=n, previous=previous) + " " + total.format(total=result.entries)
 
 
 @audit_app.command("verify")
@@ -79,7 +82,7 @@ def backup(
     """Write a consistent backup of the node, sealed to its own key, to one file (mode 0600)."""
     from intake.backup import BackupError, check_destination, write_backup
 
-    settings = _state.settings()
+    settings = _state.node()
     try:
         check_destination(to)
     except BackupError:
@@ -87,7 +90,11 @@ def backup(
     keys = unlock_node(settings, user, passphrase_file, passphrase)
     info = write_backup(settings, keys, to)
     console.print(
-        d_("Backup written to {path}: {cases} cases, {size} bytes.").format(path=to, cases=info.cases, size=info.size)
+        dn_(
+            "Backup written to {path}: {cases} case, {size} bytes.",
+            "Backup written to {path}: {cases} cases, {size} bytes.",
+            info.cases,
+        ).format(path=to, cases=info.cases, size=info.size)
     )
     if not info.audit.ok:
         print_error(_broken(info.audit))
@@ -129,9 +136,11 @@ def restore(
     except WrongPassphrase:
         fail(d_("Wrong user or passphrase for this backup. Nothing was written."))
     console.print(
-        d_("Restored node {node} into {home}: {cases} cases, from the backup of {created}.").format(
-            node=result.node_id, home=result.home, cases=result.cases, created=result.created_at
-        )
+        dn_(
+            "Restored node {node} into {home}: {cases} case, from the backup of {created}.",
+            "Restored node {node} into {home}: {cases} cases, from the backup of {created}.",
+            result.cases,
+        ).format(node=result.node_id, home=result.home, cases=result.cases, created=result.created_at)
     )
     if not result.audit.ok:
         print_error(_broken(result.audit))

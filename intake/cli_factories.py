@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from i18n import d_
+from i18n import d_, dn_
 from intake.cli_common import PassEnvOpt, PassFileOpt, UserOpt, console, fail, print_error, unlocked_cases
 from intake.store.factories import MAX_CSV_BYTES, CsvRejected, Factories
 
@@ -40,10 +39,13 @@ def factories_import(
             from intake.desk.factories import row_messages
 
             for line in row_messages(exc.errors):
-                print_error(escape(line))
-            fail(d_("Nothing was imported from {path}.").format(path=escape(str(file))))
+                print_error(line)  # printed as it is: print_error reads no markup
+            fail(d_("Nothing was imported from {path}.").format(path=file))
     console.print(
-        d_("Imported from {path}: {added} new factories, {updated} updated.").format(
-            path=file, added=result.added, updated=result.updated
-        )
+        dn_(
+            "Imported from {path}: {added} new factory, {updated} updated.",
+            "Imported from {path}: {added} new factories, {updated} updated.",
+            result.added,
+        ).format(path=file, added=result.added, updated=result.updated),
+        markup=False,
     )

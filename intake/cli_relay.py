@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from i18n import d_
+from i18n import d_, dn_
 from intake.cli_common import (
     JsonOpt,
     PassEnvOpt,
@@ -69,7 +69,7 @@ def relay_key() -> None:
     from crypto.envelope import node_key_string
     from intake.node import load_keyring
 
-    ring = load_keyring(_state.settings())
+    ring = load_keyring(_state.node())
     console.print(node_key_string(ring.verify_key))
     console.print(
         d_("Fingerprint (compare it with the partner by phone): {fp}").format(fp=ring.fingerprints()["ed25519"])
@@ -155,7 +155,11 @@ def partners_remove(
     with unlocked_cases(user, passphrase_file, passphrase) as (settings, keys, store):
         cancelled = _relay(store, keys, settings).remove_partner(name)
     console.print(
-        d_("Partner {name} removed; {n} undelivered envelopes cancelled.").format(name=escape(name), n=cancelled)
+        dn_(
+            "Partner {name} removed; {n} undelivered envelope cancelled.",
+            "Partner {name} removed; {n} undelivered envelopes cancelled.",
+            cancelled,
+        ).format(name=escape(name), n=cancelled)
     )
 
 
@@ -228,9 +232,11 @@ def relay_approve(
 
             fail(d_(STATE_LABELS[relay.review(case_id).state]))
     console.print(
-        d_("Approved; {n} envelopes queued. Send them with 'intake relay push' or 'intake relay export'.").format(
-            n=queued
-        )
+        dn_(
+            "Approved; {n} envelope queued. Send it with 'intake relay push' or 'intake relay export'.",
+            "Approved; {n} envelopes queued. Send them with 'intake relay push' or 'intake relay export'.",
+            queued,
+        ).format(n=queued)
     )
 
 
@@ -279,7 +285,11 @@ def relay_export(
             written = export(_relay(store, keys, settings), to, partner=partner)
         except OSError as exc:
             fail(d_("Cannot write to {path}: {reason}").format(path=to, reason=exc.strerror))
-    console.print(d_("{n} envelopes written to {path}.").format(n=len(written), path=to))
+    console.print(
+        dn_("{n} envelope written to {path}.", "{n} envelopes written to {path}.", len(written)).format(
+            n=len(written), path=to
+        )
+    )
 
 
 @relay_app.command("outbox")
@@ -458,7 +468,11 @@ def partner_import(folder: Annotated[Path, typer.Argument(help=d_("Folder with .
         if why:
             err.print(d_("{file}: refused ({reason})").format(file=name, reason=escape(why)), highlight=False)
     console.print(
-        d_("{n} envelopes taken into the inbox; {bad} refused.").format(n=len(taken), bad=len(results) - len(taken))
+        dn_(
+            "{n} envelope taken into the inbox; {bad} refused.",
+            "{n} envelopes taken into the inbox; {bad} refused.",
+            len(taken),
+        ).format(n=len(taken), bad=len(results) - len(taken))
     )
 
 
@@ -526,7 +540,7 @@ def partner_cases_show(
     with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
         versions = store.history(case_ref.strip().lower())
     if not versions:
-        fail(d_("No case {ref}.").format(ref=escape(case_ref)))
+        fail(d_("No case {ref}.").format(ref=case_ref))
     doc = [
         {"node": v.node, "sequence": v.sequence, "sent_at": v.created_at.isoformat(), "via": v.via,
          "summary": v.summary.model_dump(mode="json")}

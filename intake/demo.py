@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import secrets
+import shlex
+import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -22,12 +27,14 @@ from i18n import d_
 from intake import clock
 from intake.demo_data import SAMPLE_REPORTS, SAMPLE_SMS
 from intake.demo_voice import DEMO_ACCOUNT, MediaStandIn, simulate_call
+from intake.errors import PortInUse
 from intake.logs import setup_logging, uvicorn_log_config
 from intake.node import init_node, open_cases, open_inbox, unlock
 from intake.services import drain
 from intake.settings import Settings
 
 DEMO_USER = "demo"
+INTAKE_PORT = 8000  # the README's addresses: the intake on 8000, the desk on 8001
 
 
 class _Server(uvicorn.Server):
@@ -52,6 +59,58 @@ def start_server(app: Any, sock: socket.socket) -> tuple[_Server, threading.Thre
             raise RuntimeError("demo server did not start")
         time.sleep(0.05)
     return server, thread
+
+
+def listen(port: int | None, default: int, option: str, console: Console) -> socket.socket:
+    """A loopback socket on ``port``; when none was asked for, ``default``, or any free port if that is taken.
+
+    A port someone chose and cannot have is one clear line naming it and the option (issue 12),
+    said before the demo does any work; a default that is taken is replaced and the new one printed.
+    """
+    wanted = default if port is None else port
+    try:
+        return _bind(wanted)
+    except OSError as exc:
+        if port is not None:
+            if exc.errno == errno.EADDRINUSE:
+                message = d_(
+                    "Port {port} on 127.0.0.1 is already in use (another program, or a demo still running): "
+                    "choose another with {option}, or {option} 0 for any free port."
+                )
+            else:
+                message = d_("Cannot listen on 127.0.0.1 port {port} ({reason}): choose another with {option}.")
+            raise PortInUse(message.format(port=wanted, option=option, reason=exc.strerror)) from None
+    sock = _bind(0)
+    console.print(
+        d_("Port {port} is in use, so the demo took port {free} instead (choose one with {option}).").format(
+            port=wanted, free=sock.getsockname()[1], option=option
+        )
+    )
+    return sock
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def intake_command() -> str:
+    """How the user runs this same ``intake`` again: its name when PATH finds this very program,
+    else its path (``.venv/bin/intake`` run from a checkout), else ``python -m intake.cli``."""
+    script = sys.argv[0] if sys.argv else ""
+    name = os.path.basename(script)
+    if not script or name in ("__main__.py", "cli.py", "-c") or not os.path.isfile(script):
+        return f"{shlex.quote(sys.executable)} -m intake.cli"
+    found = shutil.which(name)
+    if found and os.path.samefile(found, script):
+        return name
+    return shlex.quote(os.path.abspath(script))
 
 
 def seed(base: str) -> list[str]:
@@ -109,15 +168,23 @@ def seed_sms(base: str, auth_token: str) -> list[str]:
     return receipts
 
 
-def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> None:
+def run_demo(*, port: int | None, desk_port: int | None, once: bool, home: Path | None, console: Console) -> None:
     from channels.web import create_intake_app
 
+    # Both ports first: a taken one is said before the demo makes a node or sends anything.
+    sock = listen(port, INTAKE_PORT, "--port", console)
+    real_port = sock.getsockname()[1]
+    desk_sock = None
+    if not once:
+        # The desk's default is the next port: 8001 beside the default 8000, any with --port 0.
+        base_port = INTAKE_PORT if port is None else port
+        try:
+            desk_sock = listen(desk_port, base_port + 1 if 0 < base_port < 65535 else 0, "--desk-port", console)
+        except PortInUse:
+            sock.close()
+            raise
     home = home or Path(tempfile.mkdtemp(prefix="intake-demo-"))
     passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    real_port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{real_port}"
     # A demo-only Twilio token: the webhooks below are signed with it exactly as Twilio signs them.
     media = MediaStandIn()  # stands in for Twilio's recording URL (intake/demo_voice.py)
@@ -174,26 +241,28 @@ def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> N
             + d_("Status page, with the receipt {receipt}: {url}").format(receipt=receipts[0], url=f"{base}/status")
         )
         console.print("  " + d_("API schema: {url}").format(url=f"{base}/openapi.json"))
+        command = intake_command()
         console.print(
             "  "
-            + d_("Cases (passphrase {p}): intake --home {home} cases list --user {user}").format(
-                p=passphrase, home=home, user=DEMO_USER
-            )
+            + d_("Cases (passphrase {p}): {intake} --home {home} cases list --user {user}").format(
+                p=passphrase, intake=command, home=shlex.quote(str(home)), user=DEMO_USER
+            ),
+            highlight=False,
+            markup=False,  # a folder may hold [brackets]
         )
         console.print(
             "  "
-            + d_("Partner's cases: intake partner --home {home} cases list --user {user}").format(
-                home=partner.partner_home, user="analyst"
-            )
+            + d_("Partner's cases: {intake} partner --home {home} cases list --user {user}").format(
+                intake=command, home=shlex.quote(str(partner.partner_home)), user="analyst"
+            ),
+            highlight=False,
+            markup=False,  # a folder may hold [brackets]
         )
         console.print("  " + d_("Demo passphrase for user {user}: {p}").format(user=DEMO_USER, p=passphrase))
-        if once:
+        if desk_sock is None:
             return
         from intake.desk import create_desk_app
 
-        desk_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        desk_sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        desk_sock.bind(("127.0.0.1", real_port + 1 if port else 0))
         desk_url = f"http://127.0.0.1:{desk_sock.getsockname()[1]}"
         desk_server, desk_thread = start_server(create_desk_app(settings), desk_sock)
         console.print(
@@ -214,3 +283,5 @@ def run_demo(*, port: int, once: bool, home: Path | None, console: Console) -> N
         server.should_exit = True
         thread.join(10)
         media.close()
+        if desk_sock is not None:
+            desk_sock.close()

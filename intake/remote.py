@@ -3,19 +3,34 @@
 :class:`RemoteInbox` offers what :func:`intake.services.drain` needs (``items`` and ``delete``),
 so the drain's guarantee holds across hosts: an item is acknowledged (deleted at the intake) only
 after its case is committed here.
+
+The other way, :func:`push_desk_changes` carries back what the desk did for the workers: status
+changes and replies for their status page, and SMS replies for the intake to send. The desk writes
+them into its own ``inbox.db`` first (offline-first: nothing is lost while the link is down), and
+each push is forgotten here only after the intake has committed it; the intake dedupes replies and
+SMS by a stable id, so a push retried after a lost answer stores nothing twice.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import logging
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from crypto.files import exclusive_lock
 from intake.errors import IntakeError
 from intake.node import open_inbox
 from intake.settings import Settings
 from intake.store.inbox import Inbox
+
+log = logging.getLogger("intake.remote")
+PUSH_ROWS = 100  # per push, and the intake's limit (channels/web/desk_api.py)
+PUSH_BYTES = 32 * 1024  # per push, well under the intake's max_request_bytes (64 KiB by default)
+PUSH_LOCK = "desk-push.lock"  # the desk and an `intake drain` next to it push one at a time
 
 
 class RemoteUnavailable(IntakeError):
@@ -33,12 +48,16 @@ class RemoteInbox:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            resp = self._client.request(method, self.url + path, headers=self._headers, **kwargs)
+            headers = {**self._headers, **kwargs.pop("headers", {})}
+            resp = self._client.request(method, self.url + path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise RemoteUnavailable(f"intake unreachable ({type(exc).__name__})") from None
         if resp.status_code != 200:
             raise RemoteUnavailable(f"intake answered HTTP {resp.status_code}")
-        return resp.json()
+        try:
+            return resp.json()
+        except ValueError:
+            raise RemoteUnavailable("intake answered without JSON") from None
 
     def items(self, limit: int = 200, after_seq: int = 0) -> list[tuple[int, str, bytes]]:
         data = self._call("GET", "/desk/v1/items", params={"after": after_seq, "limit": min(limit, 200)})
@@ -47,6 +66,11 @@ class RemoteInbox:
     def delete(self, item_ids: list[str]) -> None:
         for start in range(0, len(item_ids), 200):
             self._call("POST", "/desk/v1/items/ack", json={"ids": item_ids[start : start + 200]})
+
+    def push(self, path: str, body: dict[str, Any]) -> Any:
+        """POST one push (``/desk/v1/board`` or ``/desk/v1/outbox``); its answer once committed there."""
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return self._call("POST", path, content=data, headers={"Content-Type": "application/json"})
 
     def close(self) -> None:
         self._client.close()
@@ -57,3 +81,77 @@ def item_source(settings: Settings) -> RemoteInbox | Inbox:
     if settings.desk_remote_url:
         return RemoteInbox(settings.desk_remote_url, settings.desk_remote_token)
     return open_inbox(settings)
+
+
+@dataclass
+class Pushed:
+    """What one push carried to the intake (counts only; contents are never logged)."""
+
+    statuses: int = 0
+    replies: int = 0
+    sms: int = 0
+
+
+def push_desk_changes(settings: Settings, remote: RemoteInbox) -> Pushed:
+    """Push to the intake every status change, reply and SMS reply this desk made since the last push.
+
+    Raises :class:`RemoteUnavailable` when the intake cannot be reached or refuses a push; what it
+    has not committed stays queued here for the next drain. Batches stay under ``PUSH_BYTES``.
+    """
+    pushed = Pushed()
+    with exclusive_lock(settings.home / PUSH_LOCK):
+        inbox = open_inbox(settings)
+        try:
+            while rows := inbox.unpushed_board(PUSH_ROWS):
+                statuses: list[dict[str, Any]] = []
+                messages: list[dict[str, Any]] = []
+                size = last = 0
+                for rev, receipt_hash, value, uid, at in rows:
+                    entry: dict[str, Any] = {"receipt_hash": receipt_hash.hex()}
+                    entry.update({"status": value} if uid is None else {"id": uid, "at": at, "text": value})
+                    size += len(json.dumps(entry, ensure_ascii=False).encode()) + 1
+                    if last and size > PUSH_BYTES:
+                        break
+                    (statuses if uid is None else messages).append(entry)
+                    last = rev
+                remote.push("/desk/v1/board", {"statuses": statuses, "messages": messages})
+                inbox.board_pushed(last)
+                pushed.statuses += len(statuses)
+                pushed.replies += len(messages)
+            while rows_sms := inbox.unpushed_outbox(PUSH_ROWS):
+                sms: list[dict[str, Any]] = []
+                size = 0
+                for _id, uid, provider, recipient, body in rows_sms:
+                    one = {"id": uid, "provider": provider, "recipient": _b64(recipient), "body": _b64(body)}
+                    size += len(json.dumps(one).encode()) + 1
+                    if sms and size > PUSH_BYTES:
+                        break
+                    sms.append(one)
+                answer = remote.push("/desk/v1/outbox", {"sms": sms})
+                taken = set(answer.get("taken") or []) if isinstance(answer, dict) else set()
+                done = [row[0] for row in rows_sms[: len(sms)] if row[1] in taken]
+                if not done:  # never loop on a push the intake answers without taking anything
+                    raise RemoteUnavailable("the intake took none of the queued SMS replies")
+                inbox.outbox_done(done)  # deleted here only now that the intake holds them
+                pushed.sms += len(done)
+        finally:
+            inbox.close()
+    if pushed.statuses or pushed.replies or pushed.sms:
+        log.info("desk push: statuses=%d replies=%d sms=%d", pushed.statuses, pushed.replies, pushed.sms)
+    return pushed
+
+
+def push_quietly(settings: Settings, source: RemoteInbox | Inbox) -> Pushed | None:
+    """:func:`push_desk_changes` when ``source`` is a remote intake; a failure is logged (no contents)
+    and left for the next drain, so it never stops the drain itself."""
+    if not isinstance(source, RemoteInbox):
+        return None
+    try:
+        return push_desk_changes(settings, source)
+    except IntakeError as exc:
+        log.warning("desk push failed (%s); the replies wait here for the next drain", exc.detail or exc.code)
+        return None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

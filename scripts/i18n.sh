@@ -9,7 +9,7 @@ L=i18n/locales
 "$PYBABEL" extract -F i18n/babel-worker.cfg --no-default-keywords -k _ -k gettext -k N_ -k ngettext:1,2 -c Translators: \
   --no-location --sort-output --project grievance-intake --copyright-holder "grievance-intake contributors" \
   -o i18n/messages.pot . >/dev/null
-"$PYBABEL" extract -F i18n/babel-desk.cfg --no-default-keywords -k d_ -k D_ -k _ \
+"$PYBABEL" extract -F i18n/babel-desk.cfg --no-default-keywords -k d_ -k D_ -k _ -k dn_:1,2 \
   --no-location --sort-output --project grievance-intake --copyright-holder "grievance-intake contributors" \
   -o i18n/desk.pot . >/dev/null
 if [ "${1:-}" = init ]; then

@@ -472,3 +472,60 @@ def test_bad_settings_file_is_one_line(tmp_path: Path) -> None:
     node.settings.settings_path.write_text("port = 'eighty'\n", encoding="utf-8")
     line = one_line_error(intake("--home", node.home, "keys", "show"))
     assert "port" in line
+
+
+# -- what a newcomer trips on (issue 12) ------------------------------------------------------------
+@pytest.mark.parametrize("command", ["users add ana", "passphrase change"])
+def test_no_new_passphrase_names_new_passphrase_file(tmp_path: Path, pass_file: Path, command: str) -> None:
+    """Without a terminal the error names the option that was missing: the new passphrase's file."""
+    node = make_node(tmp_path / "home")
+    before = node.settings.keyring_path.read_bytes()
+    line = one_line_error(intake("--home", node.home, *command.split(), "--passphrase-file", pass_file))
+    assert "--new-passphrase-file" in line, line
+    assert "INTAKE_PASSPHRASE" not in line, "INTAKE_PASSPHRASE is the current passphrase, not the new one"
+    assert node.settings.keyring_path.read_bytes() == before
+
+
+NEEDS_A_NODE = [
+    "drain", "cases list", "cases show 1", "users add ana", "users list", "users remove ana", "passphrase change",
+    "keys show", "serve --port 0", "desk --port 0", "desk pair", "desk unpair", "backup --to {tmp}/node.backup",
+    "audit verify", "stats export", "factories import {tmp}/factories.csv", "relay key", "relay partners list",
+    "relay preview 1", "relay push", "relay export --to {tmp}", "relay outbox", "sms pull", "voice pull",
+    "voice retry", "voice export 1",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", NEEDS_A_NODE)
+def test_a_folder_without_a_node_is_said_before_any_prompt(tmp_path: Path, command: str) -> None:
+    """No keyring at --home: one line naming the folder and `intake init`, before any passphrase."""
+    home = tmp_path / "no node [here]"  # brackets: the message is printed as it is, never as markup
+    (tmp_path / "factories.csv").write_text("name\nExample Electronics\n", encoding="utf-8")
+    line = one_line_error(intake("--home", home, *command.format(tmp=tmp_path).split()))
+    assert line == f"Error: No node at {home}: run 'intake init' first, or give the node's folder with --home.", line
+    assert not home.exists()
+
+
+def test_a_path_with_markup_in_an_error_is_printed_as_it_is(tmp_path: Path) -> None:
+    home = tmp_path / "a[/]b[red]c"
+    line = one_line_error(intake("--home", home, "keys", "show"))
+    assert str(home) in line, line
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted"),
+    [
+        (["demo", "--port", "x"], "'--port'"),
+        (["demo", "--desk-portx", "1"], "--desk-portx"),
+        (["cases", "list", "--limit", "0"], "'--limit'"),
+        (["nosuchcommand"], "nosuchcommand"),
+    ],
+)
+def test_usage_errors_are_one_plain_line(args: list[str], wanted: str) -> None:
+    """A usage error is one line like every other error: no box, no padding to the terminal's width."""
+    result = intake(*args)
+    assert result.code == 2, result
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("Error: ") and wanted in lines[0] and "--help" in lines[0], lines[0]
+    assert lines[0] == lines[0].rstrip(), "padded with spaces"
+    assert not set("╭╮╰╯│─") & set(result.err)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -125,6 +128,104 @@ def test_demo_refuses_a_home_that_holds_a_node(demo: tuple[Path, str]) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "already" in proc.stderr
     assert (home / "keyring.json").read_bytes() == before
+
+
+# -- what a newcomer trips on (issue 12) ------------------------------------------------------------
+def held_port(port: int = 0) -> socket.socket | None:
+    """A port another program is listening on (here: this test), or None when it cannot be had."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None
+    sock.listen()
+    return sock
+
+
+@pytest.mark.parametrize("option", ["--port", "--desk-port"])
+def test_a_port_taken_is_named_with_its_option(tmp_path: Path, option: str) -> None:
+    """A port the user chose and cannot have: one plain line naming it and the option, before any work."""
+    holder = held_port()
+    assert holder is not None
+    port = holder.getsockname()[1]
+    try:
+        other = ["--port", "0"] if option == "--desk-port" else ["--once"]
+        proc = run("demo", option, str(port), *other, "--demo-home", tmp_path / "node")
+    finally:
+        holder.close()
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "Unexpected" not in proc.stderr, proc.stderr
+    [line] = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert line == line.rstrip(), "padded with spaces"
+    assert line.startswith("Error: Port ") and str(port) in line and f"choose another with {option}" in line, line
+    assert not (tmp_path / "node").exists(), "said before making a node"
+
+
+def hint(out: str, label: str) -> list[str]:
+    """The command a printed hint gives (``  <label>: <command>``), split as a shell would."""
+    match = re.search(rf"^\s*{re.escape(label)}: (.+)$", out, re.MULTILINE)
+    assert match, out
+    return shlex.split(match.group(1))
+
+
+def test_the_printed_hints_run_as_printed(demo: tuple[Path, str], tmp_path: Path) -> None:
+    """The demo's "Cases" and "Partner's cases" hints run as they are, from anywhere, with no venv on PATH."""
+    _home, out = demo
+    passphrase = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert passphrase
+    bare = {**env(), "PATH": "/usr/bin:/bin", "INTAKE_PASSPHRASE": passphrase.group(1)}
+    for label in (f"Cases (passphrase {passphrase.group(1)})", "Partner's cases"):
+        command = hint(out, label)
+        assert command[0] != "intake", f"{label}: 'intake' is not on this PATH"
+        ran = subprocess.run(
+            [*command, "--json"], cwd=tmp_path, env=bare, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            encoding="utf-8", timeout=TIMEOUT, check=False,
+        )  # fmt: skip
+        assert ran.returncode == 0, (command, ran.stderr)
+        assert len(json.loads(ran.stdout)) in (15, 2), ran.stdout[:200]
+
+
+def test_the_console_script_serves_on_free_ports_when_8000_and_8001_are_taken(tmp_path: Path) -> None:
+    """Run as a newcomer does (the venv's ``intake`` script, not on PATH): the README's ports are
+    taken, so the demo says which ports it took instead, serves the desk there, and its hint names
+    the script by its path."""
+    script = Path(sys.executable).with_name("intake")
+    if not script.is_file():
+        pytest.skip(f"no console script at {script} (pip install -e .)")
+    held = {port: sock for port in (8000, 8001) if (sock := held_port(port)) is not None}
+    bare = {**env(), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [str(script), "demo", "--demo-home", str(tmp_path / "node")], cwd=tmp_path, env=bare,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("Serving on"):
+                break
+        out = "".join(lines)
+        assert "Serving on" in out, out + (proc.stderr.read() if proc.stderr else "")
+        for port in held:
+            assert re.search(rf"^Port {port} is in use, so the demo took port \d+ instead", out, re.MULTILINE), out
+        desk = re.search(r"Caseworkers' desk: (http://127\.0\.0\.1:(\d+))", out)
+        assert desk, out
+        if 8001 in held:
+            assert desk.group(2) != "8001"
+        assert httpx.get(desk.group(1) + "/login", timeout=10).status_code == 200
+        command = hint(out, "Partner's cases")
+        assert command[0] == str(script), command
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        finally:
+            proc.kill()
+            for sock in held.values():
+                sock.close()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
 
 
 def code_blocks(markdown: str) -> list[str]:

@@ -44,7 +44,9 @@ EXTRACT_OPTIONS = {
         "-F", "i18n/babel-worker.cfg", "--no-default-keywords",
         "-k", "_", "-k", "gettext", "-k", "N_", "-k", "ngettext:1,2", "-c", "Translators:",
     ],
-    i18n.DESK_DOMAIN: ["-F", "i18n/babel-desk.cfg", "--no-default-keywords", "-k", "d_", "-k", "D_", "-k", "_"],
+    i18n.DESK_DOMAIN: [
+        "-F", "i18n/babel-desk.cfg", "--no-default-keywords", "-k", "d_", "-k", "D_", "-k", "_", "-k", "dn_:1,2",
+    ],
 }  # fmt: skip
 
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")

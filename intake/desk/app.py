@@ -1,7 +1,7 @@
 """``create_desk_app(settings)``: unlock, case list and search, case page, workflow, notes, replies.
 
-Forms carry a per-session CSRF token; the session cookie is HttpOnly, SameSite=Strict and lives
-only in this process's memory. Every page is served with the same strict headers as the worker
+Forms carry a per-session CSRF token, and the unlock form a token of its own (intake/desk/guard.py);
+the session cookie is HttpOnly, SameSite=Strict and lives only in this process's memory. Every page is served with the same strict headers as the worker
 surface, and loads nothing from any other origin.
 """
 
@@ -27,11 +27,12 @@ from crypto import Role, WrongPassphrase
 from i18n import d_
 from intake import clock
 from intake.desk import dashboard, factories, labels
-from intake.desk.sessions import Session, Sessions
+from intake.desk.guard import LoginGuard, host_allowed, host_name
+from intake.desk.sessions import Membership, Session, Sessions
 from intake.domain import BOARD_LABELS, CATEGORY_LABELS, CaseStatus, Category, Channel
 from intake.errors import IntakeError, InvalidInput, NodeError
 from intake.node import load_keyring, open_cases, open_inbox, unlock
-from intake.remote import item_source
+from intake.remote import item_source, push_quietly
 from intake.replies import REPLY_TEMPLATE_NAMES, reply_template
 from intake.services import drain
 from intake.settings import Settings
@@ -103,8 +104,11 @@ async def form_of(request: Request, session: Session) -> Any:
     return form
 
 
-def create_desk_app(settings: Settings) -> FastAPI:
-    sessions = Sessions()
+def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastAPI:
+    """The desk. It answers to loopback names and to ``hosts`` (the ``--host`` it listens on) only."""
+    allowed_hosts = frozenset(host_name(h) or h.lower() for h in hosts)
+    sessions = Sessions(lifetime=settings.desk_session_hours * 3600.0, members=Membership(settings.keyring_path))
+    guard = LoginGuard()
     state: dict[str, float] = {"last_drain": 0.0}
 
     @contextlib.asynccontextmanager
@@ -120,6 +124,8 @@ def create_desk_app(settings: Settings) -> FastAPI:
                 if clock.monotonic() - last_push >= PUSH_EVERY:
                     last_push = clock.monotonic()
                     await push_in_background(sessions, settings)
+                if settings.desk_remote_url:  # replies reach a remote intake within a tick, even while locked
+                    await run_in_threadpool(_push_to_remote, settings)
 
         task = asyncio.create_task(sweeper())
         yield
@@ -128,6 +134,7 @@ def create_desk_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Grievance desk", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.sessions = sessions
+    app.state.login_guard = guard
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(factories.router)
@@ -145,6 +152,10 @@ def create_desk_app(settings: Settings) -> FastAPI:
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
+        if not host_allowed(request.headers.get("host"), allowed_hosts):
+            # Before any session, form or passphrase: see intake/desk/guard.py (DNS rebinding).
+            refused = d_("This desk answers only at the address it listens on, such as http://127.0.0.1:8001.")
+            return Response(refused, status_code=421, media_type="text/plain; charset=utf-8", headers=HEADERS)
         # The desk's language: the unlocked user's choice; on the unlock page, ?lang= or the browser's.
         session = sessions.get(request.cookies.get(COOKIE)) if request.cookies.get(COOKIE) else None
         if session is not None and session.locale:
@@ -177,6 +188,7 @@ def create_desk_app(settings: Settings) -> FastAPI:
         def run() -> int:
             inbox = item_source(settings)
             try:
+                push_quietly(settings, inbox)  # replies and status changes made here, to a remote intake
                 return drain(inbox, session.store, session.keys).cases
             finally:
                 inbox.close()
@@ -196,11 +208,22 @@ def create_desk_app(settings: Settings) -> FastAPI:
     @app.get("/login")
     def login_form() -> HTMLResponse:
         users = list(load_keyring(settings).users)
-        return page("login.html", users=users, languages=_desk_languages(), chosen=i18n.desk_locale())
+        return page(
+            "login.html", users=users, languages=_desk_languages(), chosen=i18n.desk_locale(), login_token=guard.token()
+        )
 
     @app.post("/login")
     async def login(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=8)
+        # Refused before the form is even read: another site's page must not make guesses count.
+        cross_site = guard.cross_site(request.headers)
+        form = None if cross_site else await request.form(max_files=0, max_fields=8)
+        if form is None or not guard.valid(str(form.get("csrf") or "")):
+            log.info("desk unlock refused: the form did not come from the desk's own page")
+            return page(
+                "login.html", status=403, users=list(load_keyring(settings).users), languages=_desk_languages(),
+                chosen=i18n.desk_locale(), login_token=guard.token(),
+                error=d_("This unlock form came from another page or is too old. Nothing was tried: unlock again here."),
+            )  # fmt: skip
         user = str(form.get("user") or "")
         passphrase = str(form.get("passphrase") or "")
         chosen = str(form.get("lang") or "")
@@ -208,9 +231,12 @@ def create_desk_app(settings: Settings) -> FastAPI:
         if chosen:
             i18n.set_desk_locale(chosen)
         users = list(load_keyring(settings).users)
-        again: dict[str, Any] = {"users": users, "languages": _desk_languages(), "chosen": i18n.desk_locale()}
+        again: dict[str, Any] = {
+            "users": users, "languages": _desk_languages(), "chosen": i18n.desk_locale(), "login_token": guard.token()
+        }  # fmt: skip
         try:
-            keys = await run_in_threadpool(unlock, settings, user or None, passphrase)
+            async with guard.queue():  # one try at a time: each waits out the delay the one before earned
+                keys = await run_in_threadpool(unlock, settings, user or None, passphrase, sleep=guard.sleep)
         except WrongPassphrase:
             return page("login.html", status=401, error=d_("Wrong user or passphrase. Nothing was changed."), **again)
         except NodeError:
@@ -219,7 +245,8 @@ def create_desk_app(settings: Settings) -> FastAPI:
         sessions.drop(request.cookies.get(COOKIE))  # unlocking again forgets the earlier session at once
         token = sessions.create(keys, store, locale=chosen)
         session = sessions.get(token)
-        assert session is not None  # noqa: S101 - just created
+        if session is None:  # the user was removed while unlocking
+            return page("login.html", status=401, error=d_("Wrong user or passphrase. Nothing was changed."), **again)
         if keys.role is not Role.VIEWER:
             await drain_now(session)
         response = RedirectResponse("/cases", status_code=303)
@@ -422,10 +449,23 @@ def sms_provider(settings: Settings) -> str | None:
     return None
 
 
+def _push_to_remote(settings: Settings) -> None:
+    try:
+        source = item_source(settings)
+        try:
+            push_quietly(settings, source)
+        finally:
+            source.close()
+    except Exception as exc:  # the sweeper that locks idle sessions must outlive any push
+        log.warning("desk push failed (%s)", type(exc).__name__)
+
+
+# On a desk paired with a remote intake these land in the desk's own inbox.db first, marked to be
+# pushed there at the next drain (intake/remote.py): a reply written offline is never lost.
 def _set_board(settings: Settings, receipt_hash: Any, status: Any) -> None:
     inbox = open_inbox(settings)
     try:
-        inbox.set_status(receipt_hash, status)
+        inbox.set_status(receipt_hash, status, push=bool(settings.desk_remote_url))
     finally:
         inbox.close()
 
@@ -433,7 +473,7 @@ def _set_board(settings: Settings, receipt_hash: Any, status: Any) -> None:
 def _post_board(settings: Settings, receipt_hash: Any, text: str) -> None:
     inbox = open_inbox(settings)
     try:
-        inbox.post_message(receipt_hash, text)
+        inbox.post_message(receipt_hash, text, push=bool(settings.desk_remote_url))
     finally:
         inbox.close()
 
@@ -445,7 +485,7 @@ def _queue_sms(settings: Settings, provider: str, phone: str, text: str) -> None
     service = IntakeService.open(settings)
     try:
         recipient, body = SmsDesk(service).seal_recipient(phone, text)
-        service.inbox.queue(provider, recipient, body)
+        service.inbox.queue(provider, recipient, body, push=bool(settings.desk_remote_url))
     finally:
         service.close()
 

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from i18n import d_
+from i18n import d_, dn_
 from intake.desk import app as desk
 from intake.desk.sessions import Session
 from intake.errors import InvalidInput
@@ -43,7 +43,8 @@ def row_messages(errors: list[RowError], limit: int = 50) -> list[str]:
     }
     out = [texts[e.problem].format(row=e.row, other=e.other, value=e.value, reason=e.value) for e in errors[:limit]]
     if len(errors) > limit:
-        out.append(d_("... and {n} more errors.").format(n=len(errors) - limit))
+        more = len(errors) - limit
+        out.append(dn_("... and {n} more error.", "... and {n} more errors.", more).format(n=more))
     return out
 
 
@@ -113,9 +114,10 @@ async def import_csv(request: Request) -> HTMLResponse:
             error=d_("Nothing was imported. Fix these rows and import the whole file again:"),
             row_errors=row_messages(exc.errors),
         )
-    notice = d_("Imported: {added} new factories, {updated} updated.").format(
-        added=result.added, updated=result.updated
-    )
+    notice = dn_(
+        "Imported: {added} new factory, {updated} updated.", "Imported: {added} new factories, {updated} updated.",
+        result.added,
+    ).format(added=result.added, updated=result.updated)  # fmt: skip
     return await _list(request, session, notice=notice)
 
 
@@ -156,7 +158,10 @@ async def merge_factory(request: Request, factory_id: int) -> HTMLResponse:
             status=400,
             error=d_("These two factories cannot be merged (the same, or merged already)."),
         )
-    notice = d_("Factory {other} merged into this one; {n} cases moved.").format(other=other, n=moved)
+    notice = dn_(
+        "Factory {other} merged into this one; {n} case moved.", "Factory {other} merged into this one; {n} cases moved.",
+        moved,
+    ).format(other=other, n=moved)  # fmt: skip
     return await _page(session, factory_id, notice=notice)
 
 

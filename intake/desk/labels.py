@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import i18n
-from i18n import D_, d_
+from i18n import D_, d_, dn_
 
 STATUS_LABELS: dict[str, str] = {
     "new": D_("New"),
@@ -55,4 +55,5 @@ GLOBALS = {
     "severity_label": severity_label,
     "channel_label": channel_label,
     "language_label": language_label,
+    "dn_": dn_,  # counts in templates: dn_("{n} day", "{n} days", n)
 }

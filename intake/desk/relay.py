@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from crypto import Role
-from i18n import D_, d_
+from i18n import D_, d_, dn_
 from intake.desk.actions import WHO_LABELS
 from intake.desk.app import current, form_of, page, t_worker
 from intake.desk.sessions import Session, Sessions
@@ -193,9 +193,11 @@ async def relay_approve(request: Request, case_id: int) -> Response:
     if queued:  # try to send at once; whatever fails is retried by the desk's timer
         request.app.state.relay_push = asyncio.create_task(push_in_background(request.app.state.sessions, settings))
     notice = (
-        d_("Approved and sealed for {n} partners. Send with 'intake relay push' or 'intake relay export'.").format(
-            n=queued
-        )
+        dn_(
+            "Approved and sealed for {n} partner. Send with 'intake relay push' or 'intake relay export'.",
+            "Approved and sealed for {n} partners. Send with 'intake relay push' or 'intake relay export'.",
+            queued,
+        ).format(n=queued)
         if queued
         else d_("Approved. No partner is registered yet, so nothing was queued.")
     )
@@ -210,5 +212,9 @@ async def relay_withdraw(request: Request, case_id: int) -> Response:
     cancelled = await run_in_threadpool(_relay(session, settings).withdraw_approval, case_id)
     return await _review_page(
         session, settings, case_id,
-        notice=d_("Approval withdrawn; {n} envelopes not yet delivered were cancelled.").format(n=cancelled),
+        notice=dn_(
+            "Approval withdrawn; {n} envelope not yet delivered was cancelled.",
+            "Approval withdrawn; {n} envelopes not yet delivered were cancelled.",
+            cancelled,
+        ).format(n=cancelled),
     )  # fmt: skip

@@ -9,6 +9,7 @@ Screenshots go to test-artifacts/desk-*.png for a person to look at.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ from typing import Any
 
 import pytest
 
-from i18n import d_
+from i18n import d_, dn_
 from intake.audit import AuditLog
 from intake.demo_data import SAMPLE_REPORTS
 from intake.desk.labels import status_label
-from intake.domain import BoardStatus, CaseStatus, Consent
+from intake.domain import BoardStatus, CaseStatus, Channel, Consent, Report
 from intake.node import open_cases
-from intake.services import IntakeService, read_status
+from intake.services import IntakeService, read_status, seal_report
+from tests.browser.conftest import PHONE
 from tests.browser.test_web_form import Recorder
 from tests.conftest import Node, make_node
 from tests.desk import report
@@ -248,8 +250,13 @@ def test_a_coordinator_reviews_and_approves_a_summary(live_desk: LiveDesk, brows
         assert page.locator("blockquote.source del").count() >= 3
         page.screenshot(path=str(artifacts / "desk-06-relay-review.png"), full_page=True)
         submit(page, 'form[action$="/relay/approve"] button[type="submit"]')
-        approved = d_("Approved and sealed for {n} partners. Send with 'intake relay push' or 'intake relay export'.")
+        approved = dn_(
+            "Approved and sealed for {n} partner. Send with 'intake relay push' or 'intake relay export'.",
+            "Approved and sealed for {n} partners. Send with 'intake relay push' or 'intake relay export'.",
+            1,
+        )
         assert text(page, "p.notice") == approved.format(n=1)
+        assert "1 partners" not in page.content()
         assert text(page, "p.relay-state strong") == d_("Approved")
         seen.assert_only(live_desk.base)
     finally:
@@ -260,3 +267,89 @@ def test_a_coordinator_reviews_and_approves_a_summary(live_desk: LiveDesk, brows
         assert AuditLog(store, node.keys).verify().ok
     finally:
         store.close()
+
+
+def a_call(node: Node) -> None:
+    """A hotline call as the voice channel leaves it: no written words, a recording on its way."""
+    service = IntakeService.open(node.settings)
+    try:
+        spoken = Report(channel=Channel.VOICE, locale="en", consent=Consent.ANONYMISED)
+        item_id, blob, _receipt, board = seal_report(service, spoken, recording_sid="RE" + "7" * 32)
+        service.inbox.put(item_id, blob, board=board)
+    finally:
+        service.close()
+
+
+# Every link's accessible text, as axe's link-name rule reads it (text, aria-label or an image's alt).
+NAMELESS_LINKS = """() => [...document.querySelectorAll('a[href]')]
+  .filter(a => !(a.innerText.trim() || (a.getAttribute('aria-label') || '').trim()
+                 || [...a.querySelectorAll('img[alt]')].some(i => i.alt.trim())))
+  .map(a => a.getAttribute('href'))"""
+
+
+def test_the_desk_fits_a_360_px_phone_and_lock_is_in_reach(live_desk: LiveDesk, browser: Any, artifacts: Path) -> None:
+    """At 360x740 no desk page is wider than the screen (a wide table scrolls in its own box), Lock
+    is on screen and works, and no link in the case list is nameless (a call has no words)."""
+    from nacl.public import PrivateKey
+    from nacl.signing import SigningKey
+
+    from crypto.envelope import partner_key_string
+    from relay.gate import Relay
+
+    node = live_desk.node
+    for sample in SAMPLE_REPORTS[:5]:
+        report(
+            node, sample["description"], locale=sample["locale"], factory=sample["factory"],
+            consent=Consent(int(sample["consent"])),
+        )  # fmt: skip
+    a_call(node)
+    store = open_cases(node.settings, node.keys)
+    try:
+        key = partner_key_string(PrivateKey.generate().public_key, SigningKey.generate().verify_key)
+        Relay(store, node.keys).add_partner("monitor", key)
+    finally:
+        store.close()
+    context = browser.new_context(viewport=PHONE, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(live_desk.url("/login"))
+        page.fill("#passphrase", node.passphrase)
+        submit(page, 'form.login button[type="submit"]')
+        assert page.url == live_desk.url("/cases")
+
+        # The call's row: its link names the case instead of being empty (axe link-name).
+        assert page.evaluate(NAMELESS_LINKS) == [], "a link in the case list has no text"
+        call_row = page.locator("table.cases tbody tr", has_text=d_("Phone call"))
+        assert call_row.count() == 1
+        call_link = (call_row.locator("td.what a").text_content() or "").strip()
+        assert d_("Phone call") in call_link and re.search(r"\d{4}-\d{2}-\d{2}", call_link), call_link
+        call_path = call_row.locator("td.what a").get_attribute("href")
+        first_path = page.locator("table.cases tbody tr td:first-child a").last.get_attribute("href")
+
+        for path in ("/cases", first_path, call_path, "/dashboard", "/factories", "/relay", f"{first_path}/relay"):
+            page.goto(live_desk.url(str(path)))
+            assert page.url == live_desk.url(str(path)), path
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{path} is {width} px wide at {PHONE['width']} px"
+            lock = page.locator('form[action="/lock"] button[type="submit"]')
+            assert lock.is_visible(), path
+            box = lock.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (path, box)
+            assert page.evaluate(NAMELESS_LINKS) == [], path
+            name = str(path).strip("/").replace("/", "-")
+            page.screenshot(path=str(artifacts / f"desk-phone-{name}.png"), full_page=True)
+
+        # The wide case table scrolls inside its own box, not the page.
+        page.goto(live_desk.url("/cases"))
+        inner = page.eval_on_selector("table.cases", "t => t.parentElement.scrollWidth")
+        outer = page.eval_on_selector("table.cases", "t => t.parentElement.clientWidth")
+        assert outer <= PHONE["width"] and inner >= outer
+
+        # Lock is reachable with a tap and locks.
+        lock = page.locator('form[action="/lock"] button[type="submit"]')
+        with page.expect_navigation():
+            lock.click()
+        assert page.url == live_desk.url("/login")
+        assert context.cookies() == []
+    finally:
+        context.close()

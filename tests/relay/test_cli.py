@@ -58,16 +58,18 @@ def test_a_node_and_a_partner_pair_and_relay_by_usb(tmp_path: Path, node: Node) 
     approved = intake(
         "relay", "approve", str(case_id), "--hash", doc["summary_sha256"], "--passphrase-file", pw, env=nenv
     )
-    assert approved.code == 0 and "1 envelopes queued" in approved.out, approved.both
+    assert approved.code == 0 and "Approved; 1 envelope queued. Send it with" in approved.out, approved.both
 
     usb = tmp_path / "usb"
     exported = intake("relay", "export", "--to", usb, "--passphrase-file", pw, env=nenv)
     assert exported.code == 0 and len(list(usb.glob("*.envelope"))) == 1, exported.both
+    assert f"1 envelope written to {usb}." in exported.out, exported.out
     assert (
         "pending" not in intake("relay", "outbox", "--passphrase-file", pw, env=nenv).out.lower().split("exported")[0]
     )
 
-    assert intake("partner", "import", usb, env=penv).code == 0
+    taken = intake("partner", "import", usb, env=penv)
+    assert taken.code == 0 and "1 envelope taken into the inbox; 0 refused." in taken.out, taken.both
     opened = intake("partner", "open", "--json", "--passphrase-file", pw, env=penv)
     assert opened.code == 0, opened.both
     [outcome] = json.loads(opened.out)
