@@ -3,8 +3,11 @@
     /tmp/venv/bin/python bench/bench_intake.py [--requests N] [--concurrency 16] [--quick]
 
 Everything runs on loopback in a throwaway folder that is deleted afterwards. Nothing here asserts
-on a timing: the aims are printed with "met" or "not met" for information, and the exit status is
-0 unless something crashed.
+on a timing: the aims are printed with "met" or "not met" for information. The exit status is 1
+when the figures cannot be trusted: a request got an unexpected status (e.g. 422 for a reused form
+token), an acknowledged report carried no receipt code or a receipt code seen before (answered from
+the de-duplication, not stored), or either server stored another number of items than it
+acknowledged. Otherwise it is 0 unless something crashed.
 """
 
 from __future__ import annotations
@@ -410,6 +413,13 @@ def wait_healthy(server: Server, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{server.name} did not answer /healthz within {timeout:.0f}s:\n{server.log_tail()}")
 
 
+def baseline_count(server: Server) -> int:
+    """Rows in the baseline's table (its ``GET /count``), read before it stops."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+    with opener.open(f"http://{LOOPBACK}:{server.port}/count", timeout=10) as resp:
+        return int(json.load(resp)["count"])
+
+
 def stop_server(server: Server) -> None:
     """SIGINT, then SIGKILL. uvicorn shuts down cleanly and then re-raises the signal it caught:
     SIGINT becomes KeyboardInterrupt, so a server run under cProfile still writes its stats."""
@@ -460,6 +470,7 @@ class Phase:
     gen_cpu: float = 0.0
     completed: int = 0  # SMS: conversations the intake finished with a receipt code
     notes: Counter[str] = field(default_factory=Counter)  # SMS: answers that were not as expected
+    receipts: list[bytes] = field(default_factory=list)  # intake JSON/form: the code in each acknowledgement
 
     @property
     def throughput(self) -> float:
@@ -481,6 +492,7 @@ class Phase:
         self.gen_cpu += other.gen_cpu
         self.completed += other.completed
         self.notes.update(other.notes)
+        self.receipts += other.receipts
 
     def per_request_ms(self, seconds: float) -> float:
         done = self.ok + sum(self.errors.values())
@@ -488,13 +500,39 @@ class Phase:
 
 
 CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
+FORM_TOKENS_NOTE = (
+    "web form: every POST /report carries its own fresh single-use form token (and its csrf cookie), "
+    "fetched with one GET /report per post in a batch before each phase, outside the timing: the form "
+    "figures are POST /report only, as the baseline's"
+)
+
+
+async def fetch_form_tokens(clients: Sequence[RawClient | HttpxClient], count: int) -> list[tuple[str, bytes]]:
+    """``count`` fresh (csrf cookie, body prefix) pairs, one ``GET /report`` each, as ``count`` browsers.
+
+    A form token is single-use (``intake.services.Once``): a second post with it is answered from
+    the de-duplication (same body) or refused with 422 (another body), so every post needs its own.
+    """
+    tokens: list[tuple[str, bytes]] = []
+
+    async def fetch(client: RawClient | HttpxClient) -> None:
+        while len(tokens) < count:
+            status, got, html = await client.request("GET", "/report")
+            cookie = next((v.split(";")[0] for k, v in got if k == "set-cookie" and v.startswith("csrf=")), "")
+            token = CSRF_INPUT.search(html.decode("utf-8"))
+            if status != 200 or not cookie or token is None:
+                raise RuntimeError(f"GET /report gave no CSRF cookie and token (status {status})")
+            tokens.append((cookie, f"csrf={urllib.parse.quote(token.group(1))}&".encode()))
+
+    await asyncio.gather(*(fetch(c) for c in clients))
+    return tokens[:count]
 
 
 @dataclass
 class Target:
     server: Server
     kind: str  # "json", "form" or "sms"
-    intake: bool  # the intake form needs a CSRF cookie and token first
+    intake: bool  # the intake form needs a fresh CSRF cookie and token for every post
 
     @property
     def expected(self) -> int:
@@ -523,27 +561,17 @@ async def run_phase(
     json_bodies = [json.dumps(r, ensure_ascii=False).encode() for r in reports]
     form_bodies = [urllib.parse.urlencode(form_fields(r)).encode() for r in reports]
     clients = [CLIENTS[client_kind](LOOPBACK, target.server.port) for _ in range(concurrency)]
-    # Per client: extra headers and a body prefix (the intake form's CSRF cookie and token).
-    sessions: list[tuple[Headers, bytes]] = []
+    # Per client: extra headers and a body prefix. SMS messages carry their own (signed) headers.
+    ctype = {"json": "application/json", "form": "application/x-www-form-urlencoded"}.get(target.kind)
+    sessions: list[tuple[Headers, bytes]] = [([("Content-Type", ctype)] if ctype else [], b"") for _ in clients]
+    # Per post (the intake's form only): its own csrf cookie and single-use token, fetched before the timing.
+    per_post: list[tuple[Headers, bytes]] = []
     try:
-        for client in clients:
-            if target.kind == "sms":  # each message carries its own (signed) headers
-                sessions.append(([], b""))
-                continue
-            if target.kind == "json":
-                sessions.append(([("Content-Type", "application/json")], b""))
-                continue
-            headers: Headers = [("Content-Type", "application/x-www-form-urlencoded")]
-            prefix = b""
-            if target.intake:
-                status, got, html = await client.request("GET", "/report")
-                cookie = next((v.split(";")[0] for k, v in got if k == "set-cookie" and v.startswith("csrf=")), "")
-                token = CSRF_INPUT.search(html.decode("utf-8"))
-                if status != 200 or not cookie or token is None:
-                    raise RuntimeError(f"GET /report gave no CSRF cookie and token (status {status})")
-                headers.append(("Cookie", cookie))
-                prefix = f"csrf={urllib.parse.quote(token.group(1))}&".encode()
-            sessions.append((headers, prefix))
+        if target.kind == "form" and target.intake:
+            per_post = [
+                ([("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookie)], prefix)
+                for cookie, prefix in await fetch_form_tokens(clients, count)
+            ]
 
         path = "/api/v1/reports" if target.kind == "json" else "/report"
         bodies = json_bodies if target.kind == "json" else form_bodies
@@ -556,10 +584,12 @@ async def run_phase(
             while next_index < count and clock() < deadline:
                 i = next_index
                 next_index += 1
+                if per_post:
+                    headers, prefix = per_post[i]
                 body = prefix + bodies[(offset + i) % len(bodies)]
                 start = clock()
                 try:
-                    status, _, _ = await client.request("POST", path, body, headers)
+                    status, _, content = await client.request("POST", path, body, headers)
                 except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                     phase.errors[type(exc).__name__] += 1
                     await client.aclose()
@@ -567,6 +597,9 @@ async def run_phase(
                 phase.latencies.append(clock() - start)
                 if status == target.expected:
                     phase.ok += 1
+                    if target.intake:  # the JSON answer and the receipt page both show the code
+                        found = RECEIPT_CODE.search(content)
+                        phase.receipts.append(found.group(0) if found else b"")
                 else:
                     phase.errors[f"HTTP {status}"] += 1
 
@@ -1007,6 +1040,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{0 if args.no_sms else args.sms_requests} SMS requests per server"
         )
         kinds = ["json"] + ([] if args.no_form else ["form"]) + ([] if args.no_sms else ["sms"])
+        if "form" in kinds:
+            print(f"# {FORM_TOKENS_NOTE}")
         plan = [(kind, t) for kind in kinds for t in (Target(intake, kind, True), Target(baseline, kind, False))]
         totals = {"json": args.requests, "form": args.form_requests, "sms": args.sms_requests}
 
@@ -1069,6 +1104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = asyncio.run(load())
         mem = proc_status(intake.proc.pid)
         base_mem = proc_status(baseline.proc.pid)
+        base_stored = baseline_count(baseline)
         for server in servers:
             stop_server(server)
 
@@ -1133,6 +1169,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{completed} SMS conversations completed with a receipt code (warm-up included): "
             + ("match" if stored == expected else "MISMATCH")
         )
+        receipts = [r for (kind, name), p in results.items() if name == "intake" for r in p.receipts]
+        distinct = len(set(receipts) - {b""})
+        print(
+            f"receipt codes in the {acked} API/form acknowledgements: {distinct} distinct, "
+            f"{receipts.count(b'')} missing: " + ("match" if distinct == acked else "MISMATCH")
+        )
+        base_acked = sum(p.ok for (kind, name), p in results.items() if name == "baseline")
+        print(
+            f"baseline rows stored {base_stored}, acknowledged {base_acked}: "
+            + ("match" if base_stored == base_acked else "MISMATCH")
+        )
+        # A 422 (a reused form token) or any status but the expected one makes the figures meaningless.
+        failures = [f"{name} {kind}: {dict(p.errors)}" for (kind, name), p in results.items() if p.errors]
+        if stored != expected:
+            failures.append(f"the intake stored {stored} items but acknowledged {expected}")
+        if distinct != acked:
+            failures.append(
+                f"{acked} API/form acknowledgements carried {distinct} distinct receipt codes "
+                "(a repeat was answered from the de-duplication and not stored, or a code was missing)"
+            )
+        if base_stored != base_acked:
+            failures.append(f"the baseline stored {base_stored} rows but acknowledged {base_acked}")
         if "sms" in kinds:
             print(
                 "SMS answers: "
@@ -1176,6 +1234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if prof_path.exists():
                 print("# cProfile: intake server main thread (event loop; thread-pool work not included)")
                 print(server_profile_text(prof_path))
+        if failures:
+            print("\nFAILED: these figures cannot be trusted:\n  " + "\n  ".join(failures), file=sys.stderr)
+            return 1
+        print("checks passed: every acknowledged request was stored once, no request failed")
         return 0
     finally:
         for server in servers:

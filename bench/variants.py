@@ -34,6 +34,9 @@ For the SMS webhook (``POST /twilio/sms``):
 
 Since bb5aaa6 the source itself has group commit, a plain ASGI request log and a regex ``_clean``:
 ``group``, ``nomw`` and ``fastclean`` measured those before they were made and are obsolete.
+
+``single`` and ``group`` replace ``Inbox.put`` only: the web form's posts (single-use form token)
+and API posts with an ``Idempotency-Key`` are stored by ``Inbox.put_first`` and are not changed.
 """
 
 from __future__ import annotations
