@@ -117,6 +117,16 @@ def drain_node(node: Node):  # type: ignore[no-untyped-def]
         cases.close()
 
 
+def run_coroutine(coro):  # type: ignore[no-untyped-def]
+    """asyncio.run in a thread of its own: the browser tier's Playwright keeps an event loop running
+    in the main thread of whichever xdist worker ran it, and asyncio.run refuses to nest."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from intake.domain import Category
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, run_coroutine
 from tests.fuzz.conftest import (
     SECRET,
     LogWatch,
@@ -308,7 +308,7 @@ def test_a_client_going_away_at_any_byte_is_no_5xx_and_stores_nothing(fuzz_clien
             headers = [*headers, (b"x-twilio-signature", twilio_signature(path, b"".join(chunks)).encode())]
         before = inbox.count()
         logs.start()
-        sent = asyncio.run(asgi_post(app, path, headers, chunks, cut))
+        sent = run_coroutine(asgi_post(app, path, headers, chunks, cut))
         statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
         assert all(s < 500 for s in statuses), (path, statuses)
         logs.check()

@@ -3,10 +3,8 @@ never from a locked desk, and never keeping an idle desk unlocked."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -15,16 +13,12 @@ from intake.desk.app import create_desk_app
 from intake.desk.relay import push_in_background
 from intake.desk.sessions import Sessions
 from intake.node import open_cases
-from tests.conftest import make_node
+from tests.conftest import make_node, run_coroutine
 from tests.desk import csrf_of, login
 from tests.relay.conftest import LiveInbox, Partner, file_case
 from tests.relay.test_partner import register
 
-
-def run(coro):  # type: ignore[no-untyped-def]
-    """asyncio.run in a thread of its own (the browser tier's Playwright keeps a loop in this one)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+run = run_coroutine
 
 
 def delivered(node) -> list[str]:  # type: ignore[no-untyped-def]
