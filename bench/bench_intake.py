@@ -510,7 +510,7 @@ FORM_TOKENS_NOTE = (
 async def fetch_form_tokens(clients: Sequence[RawClient | HttpxClient], count: int) -> list[tuple[str, bytes]]:
     """``count`` fresh (csrf cookie, body prefix) pairs, one ``GET /report`` each, as ``count`` browsers.
 
-    A form token is single-use (``intake.services.Once``): a second post with it is answered from
+    A form token is single-use (``intake.once.Once``): a second post with it is answered from
     the de-duplication (same body) or refused with 422 (another body), so every post needs its own.
     """
     tokens: list[tuple[str, bytes]] = []
@@ -775,11 +775,11 @@ def sms_breakdown(
     from twilio.twiml.messaging_response import MessagingResponse
 
     from channels.sms.routes import MAX_SMS_BODY
-    from channels.sms.service import SmsDesk, SmsInbound, handle_inbound
+    from channels.sms.service import SmsChannel, SmsInbound, handle_inbound
     from intake.services import IntakeService
 
     service = IntakeService.open(settings)
-    desk = SmsDesk(service)
+    desk = SmsChannel(service)
     store = Store(workdir / "sms-breakdown-baseline.db", os.urandom(32))
     steps: dict[str, list[float]] = {k: [] for k in ("parse", "signature", "handle", "twiml", "all", "baseline")}
     steps.update({f"handle {k}": [] for k in SMS_STEPS})

@@ -1,6 +1,6 @@
 """Chaos run: ``kill -9`` of a real ``intake serve`` in the middle of bursts on every channel.
 
-Not a test CI runs (tests/test_durability.py is that, for the JSON API); a bounded run to measure
+Not a test CI runs (tests/intake/test_durability.py is that, for the JSON API); a bounded run to measure
 what the promise "an acknowledged report is never lost, never doubled" is worth across the web
 (JSON API and form), SMS (Twilio webhook and the SMSSync gateway) and the hotline.
 
@@ -52,9 +52,10 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from intake import clock
+from intake.drain import drain
 from intake.node import init_node, open_cases, open_inbox, unlock
 from intake.receipts import parse_receipt
-from intake.services import IntakeService, drain
+from intake.services import IntakeService
 from intake.settings import Settings
 
 PASSPHRASE = "synthetic chaos passphrase"  # noqa: S105 - a throwaway node's, synthetic

@@ -190,16 +190,16 @@ def nolog() -> None:
 def nomw() -> None:
     from starlette.middleware.base import BaseHTTPMiddleware
 
-    import channels.web as web
+    import channels.server as server
 
-    original = web.create_intake_app
+    original = server.create_intake_app
 
     def create(*args: Any, **kwargs: Any) -> Any:
         app = original(*args, **kwargs)
         app.user_middleware = [m for m in app.user_middleware if m.cls is not BaseHTTPMiddleware]
         return app
 
-    web.create_intake_app = create
+    server.create_intake_app = create
 
 
 def fastclean() -> None:
@@ -221,12 +221,13 @@ def switch() -> None:
 def readconn() -> None:
     import intake.store.inbox as inbox_mod
     from intake.store.db import open_store
+    from intake.store.schema import INBOX_MIGRATIONS
 
     original_init, original_close = inbox_mod.Inbox.__init__, inbox_mod.Inbox.close
 
     def init(self: Any, path: Any, key: bytes, *, create: bool = False) -> None:
         original_init(self, path, key, create=create)
-        self._rconn = open_store(self.path, key, inbox_mod.MIGRATIONS, synchronous="FULL")
+        self._rconn = open_store(self.path, key, INBOX_MIGRATIONS, synchronous="FULL")
         self._rlock = threading.Lock()
 
     def close(self: Any) -> None:

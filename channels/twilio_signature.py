@@ -8,26 +8,10 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from twilio.request_validator import RequestValidator
 
-from i18n import N_
-from intake.errors import IntakeError, NotFound
+from intake.errors import BadSignature, NotFound
 from intake.settings import Settings
 
 log = logging.getLogger("intake.twilio")
-
-
-class Forbidden(IntakeError):
-    """A webhook that does not prove it comes from Twilio. The answer says what is refused (an
-    operator reading Twilio's debugger or a gateway's log needs that), never anything stored."""
-
-    status = 403
-    code = "forbidden"
-    message = N_("This request's signature is not valid. Nothing was saved.")
-
-
-class WrongSecret(Forbidden):
-    """The SMS gateway (SMSSync) sent no secret or the wrong one."""
-
-    message = N_("The SMS gateway's secret is wrong. Nothing was saved.")
 
 
 def signed_url(settings: Settings, request: Request) -> str:
@@ -58,5 +42,5 @@ async def twilio_params(request: Request) -> dict[str, str]:
     validator = RequestValidator(settings.twilio_auth_token)
     if not signature or not validator.validate(signed_url(settings, request), params, signature):
         log.warning("twilio request: signature rejected")
-        raise Forbidden("bad signature")
+        raise BadSignature("bad signature")
     return params

@@ -234,30 +234,32 @@ def _verify(conn: Connection, key: bytes) -> VerifyResult:
     total = int(conn.execute("SELECT count(*) FROM audit").fetchone()[0])
     rows = conn.execute("SELECT id, at, user, action, case_id, detail, prev_hash, hash FROM audit ORDER BY id")
     prev_id, prev_hash = 0, GENESIS
-    for row in rows:
-        number = row[0]
-        if number != prev_id + 1:
-            missing = prev_id + 1
-            rows.close()
-            if prev_id:
-                reason = f"entry {missing} is missing (the log jumps from entry {prev_id} to {number})"
-            else:
-                reason = f"entry {missing} is missing (the log starts at entry {number})"
-            return VerifyResult(False, total, missing, reason, "missing", prev_id or None, prev_hash)
-        stored_prev, stored_hash = row[6], row[7]
-        if not isinstance(stored_prev, bytes) or not hmac.compare_digest(stored_prev, prev_hash):
-            rows.close()
-            if prev_id:
-                reason = f"entry {number}: previous hash does not match entry {prev_id}"
-            else:
-                reason = f"entry {number}: previous hash is not the start of a chain"
-            return VerifyResult(False, total, number, reason, "link", prev_id or None, prev_hash)
-        if not _content_ok(key, row):
-            rows.close()
-            reason = f"entry {number}: hash does not match its content"
-            return VerifyResult(False, total, number, reason, "content", prev_id or None, prev_hash)
-        prev_id, prev_hash = number, bytes(stored_hash)
+    try:
+        for row in rows:
+            bad = _problem(key, row, prev_id, prev_hash)
+            if bad is not None:
+                number, problem, reason = bad
+                return VerifyResult(False, total, number, reason, problem, prev_id or None, prev_hash)
+            prev_id, prev_hash = row[0], bytes(row[7])
+    finally:
+        rows.close()
     return VerifyResult(True, total, None, f"intact: {total} entries", None, None, prev_hash)
+
+
+def _problem(key: bytes, row: Sequence[Any], prev_id: int, prev_hash: bytes) -> tuple[int, str, str] | None:
+    """Why ``row`` does not follow entry ``prev_id`` (hash ``prev_hash``), as (number of the first
+    bad entry, problem, reason); None when it does."""
+    number = row[0]
+    if number != prev_id + 1:
+        jump = f"jumps from entry {prev_id} to {number}" if prev_id else f"starts at entry {number}"
+        return prev_id + 1, "missing", f"entry {prev_id + 1} is missing (the log {jump})"
+    stored_prev = row[6]
+    if not isinstance(stored_prev, bytes) or not hmac.compare_digest(stored_prev, prev_hash):
+        link = f"does not match entry {prev_id}" if prev_id else "is not the start of a chain"
+        return number, "link", f"entry {number}: previous hash {link}"
+    if not _content_ok(key, row):
+        return number, "content", f"entry {number}: hash does not match its content"
+    return None
 
 
 def _content_ok(key: bytes, row: Sequence[Any]) -> bool:

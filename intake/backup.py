@@ -49,12 +49,12 @@ import sqlcipher3
 from crypto import CannotOpen, Keyring, KeyringError, NodeKeys, open_item, seal_item
 from crypto.files import write_private_file
 from intake import audit, clock
-from intake.errors import IntakeError, StoreError
+from intake.errors import BackupDamaged, BackupError, IntakeError, RestoreRefused, StoreError
 from intake.node import IntakeKeys
 from intake.settings import Settings
 from intake.store import cases as cases_store
-from intake.store import inbox as inbox_store
 from intake.store.db import Migration, open_store
+from intake.store.schema import CASES_MIGRATIONS, INBOX_MIGRATIONS
 
 MAGIC = b"intake-backup/1\n"
 ARCHIVE_MAGIC = b"intake-backup-archive/1\n"
@@ -64,41 +64,25 @@ MAX_HEADER = 4096
 NODE_FILES = ("keyring.json", "intake.key", "cases.db", "inbox.db", "settings.toml")
 
 
-class BackupError(IntakeError):
-    code = "backup_error"
-
-
-class BackupDamaged(BackupError):
-    """Not a backup, truncated, damaged or altered: nothing was written."""
-
-    code = "backup_damaged"
-
-
-class RestoreRefused(BackupError):
-    """The target folder already holds a node."""
-
-    code = "restore_refused"
-    files: tuple[str, ...] = ()
-
-
 @dataclass(frozen=True)
-class BackupInfo:
+class BackupContents:
+    """What a backup holds: whose node, when it was made, its cases, their audit chain, its files."""
+
     node_id: str
     created_at: str
-    size: int
     cases: int
     audit: audit.VerifyResult
     files: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class RestoreResult:
-    node_id: str
-    created_at: str
+class BackupInfo(BackupContents):
+    size: int  # of the backup file, in bytes
+
+
+@dataclass(frozen=True)
+class RestoreResult(BackupContents):
     home: Path
-    cases: int
-    audit: audit.VerifyResult
-    files: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -186,13 +170,13 @@ def make_backup(settings: Settings, keys: NodeKeys) -> tuple[bytes, BackupInfo]:
     ring = Keyring.load(settings.keyring_path)
     if ring.node_id != keys.node_id:
         raise BackupError("the keyring does not belong to the unlocked node")
-    with snapshot_db(settings.cases_path, keys.cases_db_key, cases_store.MIGRATIONS, home) as copy:
+    with snapshot_db(settings.cases_path, keys.cases_db_key, CASES_MIGRATIONS, home) as copy:
         count, chain = _count_and_verify(copy, keys)  # the copy opens with the cases key; its chain
         cases_db = copy.read_bytes()
     files: list[tuple[str, bytes]] = [("cases.db", cases_db), ("intake.key", settings.intake_key_path.read_bytes())]
     if settings.inbox_path.is_file():
         inbox_key = IntakeKeys.load(settings.intake_key_path).inbox_db.reveal()
-        with snapshot_db(settings.inbox_path, inbox_key, inbox_store.MIGRATIONS, home) as copy:
+        with snapshot_db(settings.inbox_path, inbox_key, INBOX_MIGRATIONS, home) as copy:
             files.append(("inbox.db", copy.read_bytes()))
     if settings.settings_path.is_file():
         files.append(("settings.toml", settings.settings_path.read_bytes()))
@@ -211,7 +195,7 @@ def make_backup(settings: Settings, keys: NodeKeys) -> tuple[bytes, BackupInfo]:
     mac = hmac.new(backup_key(keys), body, hashlib.sha256).digest()
     data = body + mac + hashlib.sha256(body + mac).digest()
     names = tuple(["keyring.json", *(n for n, _ in files)])
-    return data, BackupInfo(keys.node_id, created, len(data), count, chain, names)
+    return data, BackupInfo(keys.node_id, created, count, chain, names, size=len(data))
 
 
 def _count_and_verify(path: Path, keys: NodeKeys) -> tuple[int, audit.VerifyResult]:
@@ -319,7 +303,7 @@ def restore_backup(data: bytes, home: Path, *, user: str | None, passphrase: str
             count, chain = _count_and_verify(staging / "cases.db", keys)
             if "inbox.db" in files:
                 inbox_key = IntakeKeys.load(staging / "intake.key").inbox_db.reveal()
-                open_store(staging / "inbox.db", inbox_key, inbox_store.MIGRATIONS).close()
+                open_store(staging / "inbox.db", inbox_key, INBOX_MIGRATIONS).close()
         except IntakeError as exc:
             raise BackupDamaged(f"a store in the backup does not open ({exc.detail or exc.code})") from None
         os.chmod(home, 0o700)
@@ -339,7 +323,7 @@ def restore_backup(data: bytes, home: Path, *, user: str | None, passphrase: str
         raise
     shutil.rmtree(staging, ignore_errors=True)
     names = tuple(["keyring.json", *manifest["files"]])
-    return RestoreResult(keys.node_id, str(manifest["created_at"]), home, count, chain, names)
+    return RestoreResult(keys.node_id, str(manifest["created_at"]), count, chain, names, home=home)
 
 
 def _manifest(files: dict[str, bytes], node_id: str) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import nacl.utils
 
-from crypto import Keyring, KeyringError, NodeKeys, Secret, WrongPassphrase
+from crypto import Keyring, NodeKeys, Secret, WrongPassphrase
 from crypto.files import exclusive_lock, write_private_file
 from crypto.kdf import derive_key
-from intake.errors import NodeError
+from intake.errors import NodeError, keyring_errors
 from intake.settings import Settings
 from intake.store.cases import CasesStore
 from intake.store.inbox import Inbox
@@ -28,6 +28,12 @@ INTAKE_KEY_VERSION = 1
 RECEIPT_LABEL = "intake/v1/receipt-hash"
 CSRF_LABEL = "intake/v1/csrf"
 SESSION_LABEL = "intake/v1/sms-session"
+SMS_SEEN_LABEL = "intake/v1/sms-seen"
+SMS_OUTBOX_LABEL = "intake/v1/sms-outbox"
+SMS_REPLY_LABEL = "intake/v1/sms-reply"  # per message, from a keyed hash of its id under SMS_SEEN_LABEL
+VOICE_SEEN_LABEL = "intake/v1/voice-seen"
+VOICE_CALL_LABEL = "intake/v1/voice-call"
+VOICE_RECEIPT_LABEL = "intake/v1/voice-receipt"  # per call, from a keyed hash under VOICE_CALL_LABEL
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,8 @@ def init_node(settings: Settings, *, user: str, passphrase: str, profile: str) -
         raise NodeError(f"{home} already holds a node (keyring.json exists)")
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(home, 0o700)
-    try:
+    with keyring_errors():
         ring, keys = Keyring.create(settings.keyring_path, user=user, passphrase=passphrase, profile=profile)
-    except KeyringError as exc:
-        raise NodeError(str(exc)) from None
     ikeys = IntakeKeys.create(settings.intake_key_path)
     Inbox(settings.inbox_path, ikeys.inbox_db.reveal(), create=True).close()
     CasesStore(settings.cases_path, keys.cases_db_key, create=True).close()
@@ -99,10 +103,8 @@ def init_node(settings: Settings, *, user: str, passphrase: str, profile: str) -
 
 
 def load_keyring(settings: Settings) -> Keyring:
-    try:
+    with keyring_errors():
         return Keyring.load(settings.keyring_path)
-    except KeyringError as exc:
-        raise NodeError(str(exc)) from None
 
 
 def open_inbox(settings: Settings) -> Inbox:
@@ -157,15 +159,14 @@ def unlock_keyring(
         failures = _read_failures(path)
         sleep(failure_delay(failures))
         try:
-            keys = ring.unlock(name, passphrase)
+            with keyring_errors():
+                keys = ring.unlock(name, passphrase)
         except WrongPassphrase:
             try:
                 write_private_file(path, str(failures + 1).encode())
             except OSError as exc:
                 raise NodeError(f"{path}: cannot count the failed try ({exc.strerror})") from None
             raise
-        except KeyringError as exc:
-            raise NodeError(str(exc)) from None
         if failures:
             path.unlink(missing_ok=True)
     return keys

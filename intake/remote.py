@@ -1,6 +1,6 @@
 """A desk draining an intake on another host: the inbox's read-and-delete surface over HTTPS.
 
-:class:`RemoteInbox` offers what :func:`intake.services.drain` needs (``items`` and ``delete``),
+:class:`RemoteInbox` offers what :func:`intake.drain.drain` needs (``items`` and ``delete``),
 so the drain's guarantee holds across hosts: an item is acknowledged (deleted at the intake) only
 after its case is committed here.
 
@@ -22,22 +22,15 @@ from typing import Any
 import httpx
 
 from crypto.files import exclusive_lock
-from intake.errors import IntakeError
+from intake.errors import IntakeError, RemoteUnavailable
 from intake.node import open_inbox
 from intake.settings import Settings
 from intake.store.inbox import Inbox
 
 log = logging.getLogger("intake.remote")
-PUSH_ROWS = 100  # per push, and the intake's limit (channels/web/desk_api.py)
+PUSH_ROWS = 100  # per push, and the intake's limit (channels/remote.py)
 PUSH_BYTES = 32 * 1024  # per push, well under the intake's max_request_bytes (64 KiB by default)
 PUSH_LOCK = "desk-push.lock"  # the desk and an `intake drain` next to it push one at a time
-
-
-class RemoteUnavailable(IntakeError):
-    """The intake could not be reached or refused the token; nothing was lost (try again later)."""
-
-    status = 503
-    code = "remote_unavailable"
 
 
 class RemoteInbox:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto.kdf import DEFAULT_PROFILE, PROFILES
+from intake.errors import SettingsError
 
 
 def default_home(env: Mapping[str, str]) -> Path:
@@ -32,12 +33,27 @@ def env_name(setting: str) -> str:
     return _ENV_NAMES.get(setting, f"INTAKE_{setting.upper()}")
 
 
-class SettingsError(ValueError):
-    """A setting has a value that cannot be used; the message names it."""
+class HomePaths:
+    """The files a home folder shares, named once: a node's (``Settings``) and a partner's
+    (``relay.partner.home.PartnerHome``); each adds its own."""
+
+    home: Path
+
+    @property
+    def keyring_path(self) -> Path:
+        return self.home / "keyring.json"
+
+    @property
+    def inbox_path(self) -> Path:
+        return self.home / "inbox.db"
+
+    @property
+    def unlock_failures_path(self) -> Path:
+        return self.home / "unlock-failures"
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(HomePaths):
     home: Path
     host: str = "127.0.0.1"
     port: int = 8000
@@ -63,18 +79,10 @@ class Settings:
     # Extra regular expressions (one per line) for worker/badge numbers the relay must redact.
     relay_redact_patterns: str = ""
 
-    # Paths inside the node home -----------------------------------------------------------
-    @property
-    def keyring_path(self) -> Path:
-        return self.home / "keyring.json"
-
+    # Paths inside the node home (and HomePaths) ---------------------------------------------
     @property
     def intake_key_path(self) -> Path:
         return self.home / "intake.key"
-
-    @property
-    def inbox_path(self) -> Path:
-        return self.home / "inbox.db"
 
     @property
     def cases_path(self) -> Path:
@@ -83,10 +91,6 @@ class Settings:
     @property
     def settings_path(self) -> Path:
         return self.home / "settings.toml"
-
-    @property
-    def unlock_failures_path(self) -> Path:
-        return self.home / "unlock-failures"
 
     def deadlines(self) -> dict[str, int]:
         """``stage_deadlines`` as {status: days}; a malformed value is a SettingsError."""

@@ -2,7 +2,12 @@
 
 - ``relay.tokens``: the placeholders that replace removed identifiers, in the summary's language;
 - ``relay.redact``: finding identifiers in free text (phones, IDs, names, ...);
+- ``relay.names``, ``relay.namefind*``, ``relay.namewords``, ``relay.namelists``, ``relay.namehand``,
+  ``relay.idcheck``, ``relay.text``: what the name and ID detectors of ``relay.redact`` build on;
 - ``relay.summary``: the ``CaseSummary`` a partner receives and how it is built from a case;
-- ``relay.outbox`` / ``relay.transport``: the durable queue in cases.db, HTTPS push and folder export;
-- ``relay.partner``: the partner's side (inbox server, opening envelopes, partner.db, reports).
+- ``relay.partners``: the partners a node relays to (the registry in cases.db);
+- ``relay.gate``: the review gate (what a coordinator approves) and ``Relay``, the three together;
+- ``relay.outbox``: the durable queue of sealed envelopes in cases.db;
+- ``relay.transport``: HTTPS push with receipts, and folder export for a USB stick;
+- ``relay.partner``: the partner's side (home and keys, inbox, opener and partner.db, report, inbox server).
 """

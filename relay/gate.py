@@ -1,4 +1,4 @@
-"""The node's side of the relay: partners, the review gate, and the durable outbox in cases.db.
+"""The review gate: what a coordinator sees, edits and approves before a case summary may leave.
 
 A summary leaves only when all of these hold, checked when it is queued and again when it is sent:
 
@@ -7,57 +7,30 @@ A summary leaves only when all of these hold, checked when it is queued and agai
 - a coordinator approved exactly this content: the approval is bound to the summary's content hash,
   so any change (a new status, an edited narrative, another name to remove) needs approval again.
 
-Approving seals the summary once per registered partner (each under its own case reference) and
-queues the envelopes; ``relay.transport`` sends them. Every edit, approval and withdrawal is in the
-hash-chained audit log (hashes and counts only, never the text).
+Approving seals the summary once per registered partner (``relay.partners``), each under its own
+case reference, into the outbox (``relay.outbox``); ``relay.transport`` sends them. Every edit,
+approval and withdrawal is in the hash-chained audit log (hashes and counts only, never the text).
+``Relay`` puts the three together for callers that use them all (the desk, ``intake relay``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
-from nacl.public import PublicKey
-
 from crypto import NodeKeys
-from crypto.envelope import parse_partner_key, seal
-from intake import audit, clock
-from intake.errors import IntakeError, InvalidInput
-from intake.store.cases import CaseNotFound, CasesStore
-from relay.summary import MAX_NARRATIVE, REF_LABEL, CaseFacts, Draft, FactoryRecord, build
+from intake import clock
+from intake.errors import CaseNotFound, InvalidInput, NotEligible, Stale
+from intake.store.cases import CasesStore
+from relay.outbox import Outbox
+from relay.partners import Partners, record
+from relay.summary import MAX_NARRATIVE, CaseFacts, Draft, FactoryRecord, build
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 MAX_NAMES = 50
-
-
-class RelayError(IntakeError):
-    status = 409
-    code = "relay"
-
-
-class NotEligible(RelayError):
-    """The case may not leave (no consent, withdrawn, consent 2 unconfirmed)."""
-
-
-class Stale(RelayError):
-    """The summary changed between showing and approving it."""
-
-
-@dataclass(frozen=True)
-class Partner:
-    id: int
-    name: str
-    box_key: bytes
-    receipt_key: bytes
-    url: str
-    token: str
-    added_at: str
 
 
 @dataclass(frozen=True)
@@ -89,107 +62,28 @@ class Review:
         }.get(self.state, "")
 
 
-@dataclass(frozen=True)
-class OutboxRow:
-    envelope_id: str
-    partner: str
-    case_id: int | None
-    sequence: int
-    created_at: str
-    attempts: int
-    next_at: str
-    last_error: str
-    exported_at: str
-    delivered_at: str
-    cancelled: str
+def _state(consent: int, status: str, confirmed: bool, approved: bool, unchanged: bool) -> str:
+    """A case's place in the gate (``Review.state``); ``unchanged``: the summary is still the approved one."""
+    if consent < 1:
+        return "not_shared"
+    if status == "withdrawn":
+        return "withdrawn"
+    if consent == 2 and not confirmed:
+        return "needs_confirmation"
+    if not approved:
+        return "to_review"
+    return "approved" if unchanged else "changed"
 
 
-def _now() -> datetime:
-    return clock.now_s()
+class Gate:
+    """The review gate over cases.db: each case's summary, the coordinator's edits, approval and withdrawal."""
 
-
-def check_url(url: str) -> str:
-    url = url.strip()
-    if not url:
-        return ""
-    if url.startswith("https://") or url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]")):
-        return url.rstrip("/")
-    raise InvalidInput("a partner's inbox URL must be https:// (http:// only on loopback)", fields={"url": "invalid"})
-
-
-class Relay:
     def __init__(self, store: CasesStore, keys: NodeKeys, *, patterns: Sequence[str] = ()) -> None:
         self.store = store
         self.keys = keys
         self.patterns = tuple(patterns)
-        self._audit_key = audit.audit_key(keys)
-
-    def _audit(self, conn: Any, action: str, case_id: int | None, detail: dict[str, Any]) -> None:
-        audit.record(conn, self._audit_key, user=self.keys.user, action=action, case_id=case_id, detail=detail)
-
-    # -- partners ------------------------------------------------------------------------------------
-
-    def add_partner(self, name: str, key: str, *, url: str = "", token: str = "") -> Partner:
-        name = name.strip()
-        if not NAME.match(name):
-            raise InvalidInput(
-                "a partner's name: letters, digits, space . _ - (at most 64)", fields={"name": "invalid"}
-            )
-        try:
-            box, receipts = parse_partner_key(key.strip())
-        except ValueError as exc:
-            raise InvalidInput(f"partner key: {exc}", fields={"key": "invalid"}) from None
-        url = check_url(url)
-        if token and not re.fullmatch(r"[A-Za-z0-9_\-.~+/=]{16,200}", token.strip()):
-            raise InvalidInput("the partner's token does not look like one", fields={"token": "invalid"})
-        with self.store.transaction() as conn:
-            if conn.execute("SELECT 1 FROM relay_partners WHERE name = ? AND removed_at = ''", (name,)).fetchone():
-                raise InvalidInput(f"a partner named {name!r} exists; remove it first", fields={"name": "taken"})
-            conn.execute("DELETE FROM relay_partners WHERE name = ? AND removed_at != ''", (name,))
-            if conn.execute(
-                "SELECT 1 FROM relay_partners WHERE box_key = ? AND removed_at = ''", (bytes(box),)
-            ).fetchone():
-                raise InvalidInput("this partner key is registered already", fields={"key": "taken"})
-            cur = conn.execute(
-                "INSERT INTO relay_partners (name, box_key, receipt_key, url, token, added_at, added_by) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (name, bytes(box), bytes(receipts), url, token.strip(), _now().isoformat(), self.keys.user),
-            )
-            self._audit(conn, "relay_partner_add", None, {"partner": name})
-        return self.partner(int(cur.lastrowid or 0))
-
-    def partner(self, partner_id: int) -> Partner:
-        with self.store._lock:
-            row = self.store._conn.execute(
-                "SELECT id, name, box_key, receipt_key, url, token, added_at FROM relay_partners WHERE id = ?",
-                (partner_id,),
-            ).fetchone()
-        if row is None:
-            raise InvalidInput("no such partner", fields={"partner": "unknown"})
-        return Partner(int(row[0]), row[1], bytes(row[2]), bytes(row[3]), row[4], row[5], row[6])
-
-    def partners(self) -> list[Partner]:
-        with self.store._lock:
-            rows = self.store._conn.execute(
-                "SELECT id, name, box_key, receipt_key, url, token, added_at FROM relay_partners "
-                "WHERE removed_at = '' ORDER BY name"
-            ).fetchall()
-        return [Partner(int(r[0]), r[1], bytes(r[2]), bytes(r[3]), r[4], r[5], r[6]) for r in rows]
-
-    def remove_partner(self, name: str) -> int:
-        """Forget a partner; envelopes not yet delivered to it are cancelled. Returns how many."""
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT id FROM relay_partners WHERE name = ? AND removed_at = ''", (name,)).fetchone()
-            if row is None:
-                raise InvalidInput(f"no partner named {name!r}", fields={"name": "unknown"})
-            now = _now().isoformat()
-            conn.execute("UPDATE relay_partners SET removed_at = ?, token = '' WHERE id = ?", (now, row[0]))
-            cur = conn.execute(
-                "UPDATE relay_outbox SET cancelled = ? WHERE partner_id = ? AND delivered_at = '' AND cancelled = ''",
-                ("partner removed", row[0]),
-            )
-            self._audit(conn, "relay_partner_remove", None, {"partner": name, "cancelled": cur.rowcount})
-        return int(cur.rowcount)
+        self.registry = Partners(store, keys)
+        self.outbox = Outbox(store, keys)
 
     # -- review --------------------------------------------------------------------------------------
 
@@ -252,28 +146,15 @@ class Relay:
             ).fetchone()
             narrative, names_json, confirmed, approved_hash, approved_by, approved_at = r or (None, "[]", 0, "", "", "")
             facts, consent = self._facts(conn, case_id, narrative)
-            queued, delivered = conn.execute(
-                "SELECT COUNT(*), COUNT(NULLIF(delivered_at, '')) FROM relay_outbox WHERE case_id = ?", (case_id,)
-            ).fetchone()
+            queued, delivered = self.outbox.tally(conn, case_id)
         names = tuple(json.loads(names_json or "[]"))
         draft = build(
             facts, node_id=self.keys.node_id, names=[*names, *self._contact_name(case_id)], patterns=self.patterns
         )
-        if consent < 1:
-            state = "not_shared"
-        elif facts.status == "withdrawn":
-            state = "withdrawn"
-        elif consent == 2 and not confirmed:
-            state = "needs_confirmation"
-        elif not approved_hash:
-            state = "to_review"
-        elif approved_hash != draft.content_hash:
-            state = "changed"
-        else:
-            state = "approved"
+        state = _state(consent, facts.status, bool(confirmed), bool(approved_hash), approved_hash == draft.content_hash)
         return Review(
             case_id, consent, state, draft, names, bool(confirmed), narrative is not None,
-            approved_by, approved_at, int(queued), int(delivered),
+            approved_by, approved_at, queued, delivered,
         )  # fmt: skip
 
     def save(
@@ -318,7 +199,7 @@ class Relay:
             if workers_affected is not None:
                 conn.execute("UPDATE cases SET workers_affected = ? WHERE id = ?", (workers_affected, case_id))
                 detail["workers_affected"] = workers_affected
-            self._audit(conn, "relay_edit", case_id, detail)
+            record(conn, self.keys, "relay_edit", case_id, detail)
         return self.review(case_id)
 
     def approve(self, case_id: int, shown_hash: str) -> int:
@@ -333,10 +214,8 @@ class Relay:
             raise NotEligible(f"case {case_id} cannot be shared: {review.reason}")
         if shown_hash != review.content_hash:
             raise Stale(f"case {case_id}: the summary changed since it was shown; review it again")
-        partners = self.partners()
-        ref_key = self.keys.key(REF_LABEL)
-        signing = self.keys.signing_key
-        now = _now()
+        partners = self.registry.all()
+        now = clock.now_s()
         with self.store.transaction() as conn:
             # The hash again, inside the transaction: nothing may change between check and seal.
             facts, _ = self._facts(conn, case_id, self._narrative(conn, case_id))
@@ -361,39 +240,9 @@ class Relay:
                     case_id,
                 ),
             )
-            queued = 0
-            for partner in partners:
-                summary = current.for_partner(ref_key, partner.box_key)
-                (sequence,) = conn.execute(
-                    "UPDATE relay_partners SET sequence = sequence + 1 WHERE id = ? RETURNING sequence", (partner.id,)
-                ).fetchone()
-                envelope_id = secrets.token_hex(16)
-                data = seal(
-                    summary.to_bytes(),
-                    sender=signing,
-                    recipient=PublicKey(partner.box_key),
-                    sequence=int(sequence),
-                    created_at=now,
-                    envelope_id=envelope_id,
-                )
-                conn.execute(
-                    "INSERT INTO relay_outbox (envelope_id, partner_id, case_id, sequence, summary_hash, envelope, "
-                    "created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        envelope_id,
-                        partner.id,
-                        case_id,
-                        int(sequence),
-                        shown_hash,
-                        data,
-                        now.isoformat(),
-                        now.isoformat(),
-                    ),
-                )
-                queued += 1
-            self._audit(
-                conn, "relay_approve", case_id, {"summary_sha256": shown_hash, "partners": [p.name for p in partners]}
-            )
+            queued = self.outbox.queue(conn, case_id, current, partners, shown_hash, now)
+            detail = {"summary_sha256": shown_hash, "partners": [p.name for p in partners]}
+            record(conn, self.keys, "relay_approve", case_id, detail)
         return queued
 
     def source_words(self, case_id: int) -> str:
@@ -414,12 +263,9 @@ class Relay:
                 "WHERE case_id = ?",
                 (case_id,),
             )
-            cur = conn.execute(
-                "UPDATE relay_outbox SET cancelled = ? WHERE case_id = ? AND delivered_at = '' AND cancelled = ''",
-                ("approval withdrawn", case_id),
-            )
-            self._audit(conn, "relay_withdraw", case_id, {"cancelled": cur.rowcount})
-        return int(cur.rowcount)
+            cancelled = self.outbox.cancel_case(conn, case_id, "approval withdrawn")
+            record(conn, self.keys, "relay_withdraw", case_id, {"cancelled": cancelled})
+        return cancelled
 
     def _inputs(self, facts: CaseFacts, names: Sequence[str], has_contact: bool) -> str:
         """A cheap digest of everything a summary is built from (no redaction run): the case list
@@ -458,77 +304,26 @@ class Relay:
             for case_id, consent, has_contact, names_json, confirmed, approved, inputs, narrative in rows:
                 facts, _ = self._facts(conn, case_id, narrative)
                 names = json.loads(names_json or "[]")
-                if facts.status == "withdrawn":
-                    state = "withdrawn"
-                elif consent == 2 and not confirmed:
-                    state = "needs_confirmation"
-                elif not approved:
-                    state = "to_review"
-                elif inputs != self._inputs(facts, names, bool(has_contact)):
-                    state = "changed"
-                else:
-                    state = "approved"
+                unchanged = bool(approved) and inputs == self._inputs(facts, names, bool(has_contact))
+                state = _state(int(consent), facts.status, bool(confirmed), bool(approved), unchanged)
                 out.append((int(case_id), state, int(consent), facts.status))
         order = {"changed": 0, "to_review": 1, "needs_confirmation": 2, "approved": 3, "withdrawn": 4}
         return sorted(out, key=lambda x: (order.get(x[1], 5), -x[0]))
 
-    # -- outbox --------------------------------------------------------------------------------------
 
-    def outbox(self, *, pending_only: bool = False, limit: int = 500) -> list[OutboxRow]:
-        where = "WHERE o.delivered_at = '' AND o.cancelled = ''" if pending_only else ""
-        with self.store._lock:
-            sql = (
-                "SELECT o.envelope_id, p.name, o.case_id, o.sequence, o.created_at, o.attempts, o.next_at, "  # noqa: S608 - fixed clauses
-                "o.last_error, o.exported_at, o.delivered_at, o.cancelled FROM relay_outbox o "
-                f"JOIN relay_partners p ON p.id = o.partner_id {where} ORDER BY o.created_at, o.partner_id, o.sequence LIMIT ?"
-            )
-            rows = self.store._conn.execute(sql, (limit,)).fetchall()
-        return [OutboxRow(*r) for r in rows]
+class Relay(Outbox):
+    """The node's relay as one object over one store, for the callers that use all of it (the desk's
+    relay pages, ``intake relay``, the demo): it is the outbox (``relay.transport`` sends from it),
+    with the partner registry and the review gate by their old names.
+    """
 
-    def envelope(self, envelope_id: str) -> tuple[Partner, bytes, int | None]:
-        with self.store._lock:
-            row = self.store._conn.execute(
-                "SELECT partner_id, envelope, case_id FROM relay_outbox WHERE envelope_id = ?", (envelope_id,)
-            ).fetchone()
-        if row is None:
-            raise InvalidInput("no such envelope", fields={"envelope": "unknown"})
-        return self.partner(int(row[0])), bytes(row[1]), row[2]
-
-    def still_allowed(self, case_id: int | None) -> str:
-        """'' when a queued envelope of this case may still go, else why not (consent withdrawn, ...)."""
-        if case_id is None:
-            return "case deleted"
-        with self.store._lock:
-            row = self.store._conn.execute("SELECT consent, status FROM cases WHERE id = ?", (case_id,)).fetchone()
-        if row is None:
-            return "case deleted"
-        if int(row[0]) < 1:
-            return "consent withdrawn"
-        if row[1] == "withdrawn":
-            return "case withdrawn"
-        return ""
-
-    def cancel(self, envelope_id: str, reason: str) -> None:
-        with self.store.transaction() as conn:
-            conn.execute("UPDATE relay_outbox SET cancelled = ? WHERE envelope_id = ?", (reason, envelope_id))
-
-    def delivered(self, envelope_id: str, receipt: bytes, received_at: datetime) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE relay_outbox SET delivered_at = ?, receipt = ?, last_error = '' WHERE envelope_id = ?",
-                (received_at.isoformat(), receipt, envelope_id),
-            )
-
-    def failed(self, envelope_id: str, error: str, retry_in: timedelta) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE relay_outbox SET attempts = attempts + 1, last_error = ?, next_at = ? WHERE envelope_id = ?",
-                (error[:300], (_now() + retry_in).isoformat(), envelope_id),
-            )
-
-    def exported(self, envelope_ids: Sequence[str]) -> None:
-        now = _now().isoformat()
-        with self.store.transaction() as conn:
-            conn.executemany(
-                "UPDATE relay_outbox SET exported_at = ? WHERE envelope_id = ?", [(now, i) for i in envelope_ids]
-            )
+    def __init__(self, store: CasesStore, keys: NodeKeys, *, patterns: Sequence[str] = ()) -> None:
+        super().__init__(store, keys)
+        self.gate = Gate(store, keys, patterns=patterns)
+        self.patterns = self.gate.patterns
+        registry, gate = self.registry, self.gate
+        self.add_partner, self.partner, self.partners = registry.add, registry.get, registry.all
+        self.remove_partner = registry.remove
+        self.review, self.reviews, self.save, self.approve = gate.review, gate.reviews, gate.save, gate.approve
+        self.withdraw_approval, self.source_words = gate.withdraw_approval, gate.source_words
+        self.outbox = self.rows

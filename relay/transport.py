@@ -30,7 +30,7 @@ from crypto.files import write_private_file
 from crypto.push import HEADER as PUSH_HEADER
 from crypto.push import sign_push
 from intake import clock
-from relay.gate import Relay
+from relay.outbox import Outbox
 
 log = logging.getLogger("intake.relay")
 PATH = "/relay/v1/envelopes"
@@ -54,15 +54,15 @@ def backoff(attempts: int, *, permanent: bool = False, rand: Callable[[], float]
     return timedelta(seconds=step * (0.5 + 0.5 * rand()))
 
 
-def push(relay: Relay, client: httpx.Client, *, now: datetime | None = None, force: bool = False) -> PushReport:
+def push(outbox: Outbox, client: httpx.Client, *, now: datetime | None = None, force: bool = False) -> PushReport:
     """Send every due envelope once. ``force`` ignores the back-off schedule (an operator's retry)."""
     now = now or clock.now()
     report = PushReport()
-    for row in relay.outbox(pending_only=True):
-        partner, data, case_id = relay.envelope(row.envelope_id)
-        why_not = relay.still_allowed(case_id)
+    for row in outbox.rows(pending_only=True):
+        partner, data, case_id = outbox.envelope(row.envelope_id)
+        why_not = outbox.still_allowed(case_id)
         if why_not:
-            relay.cancel(row.envelope_id, why_not)
+            outbox.cancel(row.envelope_id, why_not)
             report.cancelled[row.envelope_id] = why_not
             continue
         if not partner.url or not partner.token:
@@ -79,17 +79,17 @@ def push(relay: Relay, client: httpx.Client, *, now: datetime | None = None, for
                     "Authorization": f"Bearer {partner.token}",
                     "Content-Type": "application/octet-stream",
                     # Proves to the inbox that this token's node sends it (crypto/push.py).
-                    PUSH_HEADER: sign_push(data, key=relay.keys.signing_key),
+                    PUSH_HEADER: sign_push(data, key=outbox.keys.signing_key),
                 },
             )
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: the partner's inbox could not be reached"
-            relay.failed(row.envelope_id, error, backoff(row.attempts))
+            outbox.failed(row.envelope_id, error, backoff(row.attempts))
             report.failed[row.envelope_id] = error
             continue
         if response.status_code != 200:
             error = f"HTTP {response.status_code}: {_reason(response)}"
-            relay.failed(row.envelope_id, error, backoff(row.attempts, permanent=response.status_code in PERMANENT))
+            outbox.failed(row.envelope_id, error, backoff(row.attempts, permanent=response.status_code in PERMANENT))
             report.failed[row.envelope_id] = error
             continue
         try:
@@ -98,10 +98,10 @@ def push(relay: Relay, client: httpx.Client, *, now: datetime | None = None, for
             )
         except EnvelopeError as exc:
             error = f"the partner's receipt does not verify ({exc.reason})"
-            relay.failed(row.envelope_id, error, backoff(row.attempts))
+            outbox.failed(row.envelope_id, error, backoff(row.attempts))
             report.failed[row.envelope_id] = error
             continue
-        relay.delivered(row.envelope_id, response.content, received_at)
+        outbox.delivered(row.envelope_id, response.content, received_at)
         report.delivered.append(row.envelope_id)
     log.info(
         "relay push: %d delivered, %d failed, %d cancelled, %d waiting",
@@ -119,23 +119,23 @@ def _reason(response: httpx.Response) -> str:
     return str(reason)[:200] if reason else "no reason given"
 
 
-def export(relay: Relay, folder: Path, *, partner: str | None = None) -> list[Path]:
+def export(outbox: Outbox, folder: Path, *, partner: str | None = None) -> list[Path]:
     """Write every undelivered, still-allowed envelope into ``folder``; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     ids: list[str] = []
-    for row in relay.outbox(pending_only=True):
+    for row in outbox.rows(pending_only=True):
         if partner and row.partner != partner:
             continue
-        _p, data, case_id = relay.envelope(row.envelope_id)
-        why_not = relay.still_allowed(case_id)
+        _p, data, case_id = outbox.envelope(row.envelope_id)
+        why_not = outbox.still_allowed(case_id)
         if why_not:
-            relay.cancel(row.envelope_id, why_not)
+            outbox.cancel(row.envelope_id, why_not)
             continue
         path = folder / f"{row.envelope_id}{SUFFIX}"
         write_private_file(path, data)
         written.append(path)
         ids.append(row.envelope_id)
     if ids:  # each file was fsynced with its folder: a stick pulled now holds every one
-        relay.exported(ids)
+        outbox.exported(ids)
     return written

@@ -86,7 +86,7 @@ def service(node: Node) -> Iterator[IntakeService]:
 
 @pytest.fixture
 def client(node: Node, service: IntakeService) -> Iterator[TestClient]:
-    from channels.web import create_intake_app
+    from channels.server import create_intake_app
 
     with TestClient(create_intake_app(node.settings, service), base_url="http://testserver") as c:
         yield c
@@ -107,7 +107,7 @@ def receipt_in(html: str) -> str:
 
 
 def drain_node(node: Node):  # type: ignore[no-untyped-def]
-    from intake.services import drain
+    from intake.drain import drain
 
     inbox, cases = open_inbox(node.settings), open_cases(node.settings, node.keys)
     try:

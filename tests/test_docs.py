@@ -14,7 +14,7 @@ import typer
 
 import i18n
 import intake.settings
-from intake.cli import app
+from intake.cli.app import app
 from intake.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,10 +15,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from channels.sms.service import SmsDesk, SmsInbound, handle_inbound
-from channels.sms.twilio_rest import GatewayError, TwilioGateway
+from channels.sms.service import SmsChannel, SmsInbound, handle_inbound
+from channels.sms.twilio_rest import TwilioGateway
 from intake import clock
-from intake.errors import StoreUnavailable
+from intake.errors import GatewayError, StoreUnavailable
 
 log = logging.getLogger("intake.sms.pull")
 CURSOR = "twilio_cursor"
@@ -46,10 +46,10 @@ def backoff(attempts: int) -> float:
     return ceiling / 2 + secrets.randbelow(int(ceiling / 2) + 1)
 
 
-def pull(desk: SmsDesk, gateway: TwilioGateway, *, now: float | None = None) -> PullResult:
+def pull(sms: SmsChannel, gateway: TwilioGateway, *, now: float | None = None) -> PullResult:
     result = PullResult()
     try:
-        _receive(desk, gateway, result)
+        _receive(sms, gateway, result)
     except GatewayError as exc:
         result.offline = exc.retry
         log.warning("twilio pull: %s", exc)
@@ -57,7 +57,7 @@ def pull(desk: SmsDesk, gateway: TwilioGateway, *, now: float | None = None) -> 
         # Nothing was deleted at Twilio for the message that failed: it waits there for next time.
         log.error("twilio pull: inbox not writable; stopped")
         raise
-    _send(desk, gateway, result, now or clock.time())
+    _send(sms, gateway, result, now or clock.time())
     if not result.offline:
         try:
             for m in gateway.finished_outbound():
@@ -68,13 +68,13 @@ def pull(desk: SmsDesk, gateway: TwilioGateway, *, now: float | None = None) -> 
     return result
 
 
-def _receive(desk: SmsDesk, gateway: TwilioGateway, result: PullResult) -> None:
-    inbox = desk.service.inbox
+def _receive(sms: SmsChannel, gateway: TwilioGateway, result: PullResult) -> None:
+    inbox = sms.service.inbox
     cursor_text = inbox.get_meta(CURSOR)
     since = datetime.fromisoformat(cursor_text) if cursor_text else None
     newest = since
     for m in gateway.inbound(since):
-        handle_inbound(desk, SmsInbound("twilio", m.sid, m.sender, m.body), queue_replies=True)
+        handle_inbound(sms, SmsInbound("twilio", m.sid, m.sender, m.body), queue_replies=True)
         result.received += 1
         if gateway.delete(m.sid):
             result.deleted += 1
@@ -87,34 +87,39 @@ def _receive(desk: SmsDesk, gateway: TwilioGateway, result: PullResult) -> None:
         inbox.set_meta(CURSOR, newest.astimezone(UTC).isoformat())
 
 
-def _send(desk: SmsDesk, gateway: TwilioGateway, result: PullResult, now: float) -> None:
+def _send(sms: SmsChannel, gateway: TwilioGateway, result: PullResult, now: float) -> None:
     """Send every reply that is due, a batch at a time (a pull after a long outage has hundreds)."""
     for _ in range(MAX_BATCHES):
-        rows = desk.service.inbox.outbox_due("twilio", int(now))
+        rows = sms.service.inbox.outbox_due("twilio", int(now))
         if not rows:
             return
-        _send_batch(desk, gateway, result, now, rows)
+        _send_batch(sms, gateway, result, now, rows)
         if result.offline:
             return
 
 
 def _send_batch(
-    desk: SmsDesk, gateway: TwilioGateway, result: PullResult, now: float, rows: list[tuple[int, bytes, bytes, int]]
+    sms: SmsChannel, gateway: TwilioGateway, result: PullResult, now: float, rows: list[tuple[int, bytes, bytes, int]]
 ) -> None:
-    inbox = desk.service.inbox
+    inbox = sms.service.inbox
     for outbox_id, recipient, body, attempts in rows:
-        to, text = desk.open_recipient(recipient, body)
+        to, text = sms.open_recipient(recipient, body)
         try:
             gateway.send(to, text)
         except GatewayError as exc:
             if exc.retry and attempts + 1 < MAX_ATTEMPTS:
                 inbox.outbox_retry(outbox_id, int(now + backoff(attempts)))
                 result.retrying += 1
-                if exc.status is None:  # unreachable: the rest will fail the same way
+                if exc.http_status is None:  # unreachable: the rest will fail the same way
                     result.offline = True
                     break
                 continue
-            log.warning("twilio send gave up after %d attempts (HTTP %s code %s)", attempts + 1, exc.status, exc.code)
+            log.warning(
+                "twilio send gave up after %d attempts (HTTP %s code %s)",
+                attempts + 1,
+                exc.http_status,
+                exc.twilio_code,
+            )
             inbox.outbox_done([outbox_id])
             result.dropped += 1
             continue

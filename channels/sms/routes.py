@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels.sms.service import SmsDesk, SmsInbound, handle_inbound
-from channels.twilio_signature import WrongSecret, form_pairs, twilio_params
-from intake.errors import InvalidInput, NotFound, StoreUnavailable
+from channels.sms.service import SmsChannel, SmsInbound, handle_inbound
+from channels.twilio_signature import form_pairs, twilio_params
+from intake.errors import InvalidInput, NotFound, StoreUnavailable, WrongSecret
 from intake.settings import Settings
 
 log = logging.getLogger("intake.sms")
@@ -28,12 +28,9 @@ router = APIRouter(include_in_schema=False)
 MAX_SMS_BODY = 5000
 
 
-def _desk(request: Request) -> SmsDesk:
-    desk: SmsDesk | None = getattr(request.app.state, "sms_desk", None)
-    if desk is None:
-        desk = SmsDesk(request.app.state.service)
-        request.app.state.sms_desk = desk
-    return desk
+def _sms(request: Request) -> SmsChannel:
+    sms: SmsChannel = request.app.state.sms
+    return sms
 
 
 @router.post("/twilio/sms")
@@ -48,7 +45,7 @@ async def twilio_sms(request: Request) -> Response:
     if not msg.message_id or not msg.sender:
         return _twiml([])
     try:
-        replies = await run_in_threadpool(handle_inbound, _desk(request), msg)
+        replies = await run_in_threadpool(handle_inbound, _sms(request), msg)
     except StoreUnavailable:
         # Twilio keeps the message; `intake sms pull` or a retry brings it in later.
         return _twiml([], status=503)
@@ -90,7 +87,7 @@ async def smssync_post(request: Request) -> JSONResponse:
             {"payload": {"success": False, "error": "from and message_id are required"}}, status_code=400
         )
     try:
-        await run_in_threadpool(handle_inbound, _desk(request), msg, queue_replies=True)
+        await run_in_threadpool(handle_inbound, _sms(request), msg, queue_replies=True)
     except StoreUnavailable:
         # success=false: the phone keeps the message and sends it again later.
         return JSONResponse({"payload": {"success": False, "error": "temporarily unavailable"}}, status_code=503)
@@ -103,11 +100,11 @@ async def smssync_get(request: Request) -> JSONResponse:
     _check_secret(settings, request.query_params.get("secret"))
     if request.query_params.get("task") != "send":
         return JSONResponse({"payload": {"success": True, "error": None}})
-    desk = _desk(request)
-    rows = await run_in_threadpool(desk.service.inbox.outbox_due, "smssync", 2**62, 50)
+    sms = _sms(request)
+    rows = await run_in_threadpool(sms.service.inbox.outbox_due, "smssync", 2**62, 50)
     messages: list[dict[str, Any]] = []
     for outbox_id, recipient, body, _attempts in rows:
-        to, text = desk.open_recipient(recipient, body)
+        to, text = sms.open_recipient(recipient, body)
         messages.append({"to": to, "message": text, "uuid": _uuid_for(outbox_id)})
     return JSONResponse({"payload": {"task": "send", "secret": settings.smssync_secret, "messages": messages}})
 
@@ -129,8 +126,8 @@ async def _smssync_sent(request: Request, settings: Settings) -> JSONResponse:
     uuids = _queued_messages(data.get("queued_messages"), form=form)
     # A uuid that is not one of ours (an old install's, a typo) is ignored, as SMSSync expects.
     ids = [i for i in (_id_for(u) for u in uuids) if i is not None]
-    desk = _desk(request)
-    await run_in_threadpool(desk.service.inbox.outbox_done, ids)
+    sms = _sms(request)
+    await run_in_threadpool(sms.service.inbox.outbox_done, ids)
     return JSONResponse({"message_uuids": [_uuid_for(i) for i in ids]})
 
 

@@ -34,7 +34,7 @@ from i18n.segments import count_segments
 from intake import clock
 from intake.domain import BoardStatus, Channel, Consent, ReceiptCode, ReceiptHash, Report
 from intake.errors import ReceiptMistyped
-from intake.node import SESSION_LABEL
+from intake.node import SESSION_LABEL, SMS_OUTBOX_LABEL, SMS_REPLY_LABEL, SMS_SEEN_LABEL, IntakeKeys
 from intake.receipts import format_receipt
 from intake.services import IntakeService, normalize_phone, read_status, seal_part, seal_report
 
@@ -55,17 +55,16 @@ class SmsInbound:
     received_at: datetime | None = None
 
 
-class SmsDesk:
-    """Per-process helpers bound to a service: keys and the in-memory flood limit."""
+class SmsChannel:
+    """The SMS channel of one process, bound to a service: its keys (from ``intake.key``, labels in
+    intake/node.py), the in-memory flood limit and the per-number conversation locks."""
 
     def __init__(self, service: IntakeService) -> None:
-        from intake.node import IntakeKeys
-
         keys = IntakeKeys.load(service.settings.intake_key_path)
         self.service = service
         self._session_key = keys.key(SESSION_LABEL)
-        self._seen_key = keys.key("intake/v1/sms-seen")
-        self._outbox_key = keys.key("intake/v1/sms-outbox")
+        self._seen_key = keys.key(SMS_SEEN_LABEL)
+        self._outbox_key = keys.key(SMS_OUTBOX_LABEL)
         self._hits: dict[bytes, deque[float]] = {}
         self._lock = threading.Lock()
         self._last_sweep = float("-inf")
@@ -86,7 +85,7 @@ class SmsDesk:
         per_message = hmac.new(
             self._seen_key, b"reply\x00" + msg.message_id.encode("utf-8", "replace"), hashlib.sha256
         ).digest()
-        return derive_key(per_message, "intake/v1/sms-reply")
+        return derive_key(per_message, SMS_REPLY_LABEL)
 
     def flooding(self, reporter: bytes) -> bool:
         now = clock.monotonic()
@@ -130,40 +129,40 @@ class SmsDesk:
 
 
 def handle_inbound(
-    desk: SmsDesk, msg: SmsInbound, *, queue_replies: bool = False, now: datetime | None = None
+    sms: SmsChannel, msg: SmsInbound, *, queue_replies: bool = False, now: datetime | None = None
 ) -> list[str]:
     """Process one inbound SMS; return the replies to send (or queue them for the provider).
 
     A message id seen before returns the same replies and changes nothing.
     """
     now = now or clock.now()
-    service = desk.service
+    service = sms.service
     inbox = service.inbox
-    seen_key = desk.seen_key(msg)
+    seen_key = sms.seen_key(msg)
     cached = inbox.seen(seen_key)
     if cached is not None:
         try:
-            return list(json.loads(decrypt_field(desk.reply_key(msg), cached, context=b"replies")))
+            return list(json.loads(decrypt_field(sms.reply_key(msg), cached, context=b"replies")))
         except (ValueError, CannotOpen):
             return []
-    reporter = desk.reporter(msg.sender)
-    if desk.flooding(reporter):
+    reporter = sms.reporter(msg.sender)
+    if sms.flooding(reporter):
         log.info("sms flood limit reached; message ignored")
         return []
     # One number's messages are handled one at a time (read session, step, write session).
-    with desk.conversation_lock(reporter):
-        return _handle(desk, msg, reporter, seen_key, queue_replies, now)
+    with sms.conversation_lock(reporter):
+        return _handle(sms, msg, reporter, seen_key, queue_replies, now)
 
 
 def _handle(
-    desk: SmsDesk, msg: SmsInbound, reporter: bytes, seen_key: bytes, queue_replies: bool, now: datetime
+    sms: SmsChannel, msg: SmsInbound, reporter: bytes, seen_key: bytes, queue_replies: bool, now: datetime
 ) -> list[str]:
-    service = desk.service
+    service = sms.service
     inbox = service.inbox
     if inbox.seen(seen_key) is not None:  # the same message, handled while we waited for the lock
-        return handle_inbound(desk, msg, queue_replies=queue_replies, now=now)
+        return handle_inbound(sms, msg, queue_replies=queue_replies, now=now)
 
-    desk.sweep(now)
+    sms.sweep(now)
     row = inbox.sms_session(reporter)
     state, parts = _load(row)
     items: list[tuple[str, bytes, ReceiptHash | None]] = []
@@ -193,8 +192,8 @@ def _handle(
     session = None
     if outcome.state is not None:
         session = (outcome.state.model_dump_json(), json.dumps([p.hex() for p in parts]).encode())
-    cached_replies = encrypt_field(desk.reply_key(msg), json.dumps(replies).encode(), context=b"replies")
-    outbox = [(msg.provider, *desk.seal_recipient(msg.sender, r)) for r in replies] if queue_replies else []
+    cached_replies = encrypt_field(sms.reply_key(msg), json.dumps(replies).encode(), context=b"replies")
+    outbox = [(msg.provider, *sms.seal_recipient(msg.sender, r)) for r in replies] if queue_replies else []
     inbox.sms_commit(
         reporter=reporter, session=session, seen=(seen_key, cached_replies), items=items, outbox=outbox, now=now
     )

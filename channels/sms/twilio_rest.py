@@ -9,6 +9,7 @@ contract tests, a filtering proxy in deployments that want one).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from intake.errors import GatewayError
 from intake.settings import Settings
 
 TWILIO_BASE = "https://api.twilio.com"
@@ -53,22 +55,25 @@ class RemoteMessage:
     date_sent: datetime | None
 
 
-class GatewayError(Exception):
-    """A REST call failed. ``retry`` says whether trying later can help (offline, 429, 5xx)."""
-
-    def __init__(self, what: str, *, retry: bool, status: int | None = None, code: int | None = None) -> None:
-        super().__init__(what)
-        self.retry = retry
-        self.status = status
-        self.code = code
-
-
 def _error(exc: Exception, what: str) -> GatewayError:
     if isinstance(exc, TwilioRestException):
         status, code = exc.status, exc.code
         retry = status == 429 or code == 20429 or status >= 500
-        return GatewayError(f"{what}: HTTP {status} code {code}", retry=retry, status=status, code=code)
+        return GatewayError(f"{what}: HTTP {status} code {code}", retry=retry, http_status=status, twilio_code=code)
     return GatewayError(f"{what}: {type(exc).__name__}", retry=True)
+
+
+def _delete(what: str, delete: Callable[[], Any]) -> bool:
+    """Run a Twilio delete: True if deleted, False if Twilio refused (still in flight, already
+    gone); raises :class:`GatewayError` if Twilio could not be reached or failed."""
+    try:
+        return bool(delete())
+    except TwilioRestException as exc:
+        if exc.status in (400, 403, 404, 409, 422):
+            return False
+        raise _error(exc, what) from None
+    except (TwilioException, OSError) as exc:
+        raise _error(exc, what) from None
 
 
 class TwilioGateway:
@@ -121,14 +126,7 @@ class TwilioGateway:
 
     def delete(self, sid: str) -> bool:
         """True if deleted; False if Twilio refused (e.g. still in flight); raises if unreachable."""
-        try:
-            return bool(self.client.messages(sid).delete())
-        except TwilioRestException as exc:
-            if exc.status in (400, 403, 404, 409, 422):
-                return False
-            raise _error(exc, "delete") from None
-        except (TwilioException, OSError) as exc:
-            raise _error(exc, "delete") from None
+        return _delete("delete", lambda: self.client.messages(sid).delete())
 
     def redact(self, sid: str) -> None:
         """Blank the body where deletion is refused (Twilio's documented redaction)."""
@@ -200,25 +198,11 @@ class RecordingsGateway(TwilioGateway):
     def delete_call(self, call_sid: str) -> bool:
         """Delete a call record (the caller's number, times, duration). False when Twilio refuses:
         a call not yet finished everywhere (error 20009: try again minutes later) or already gone."""
-        try:
-            return bool(self.client.calls(call_sid).delete())
-        except TwilioRestException as exc:
-            if exc.status in (400, 403, 404, 409, 422):
-                return False
-            raise _error(exc, "delete call") from None
-        except (TwilioException, OSError) as exc:
-            raise _error(exc, "delete call") from None
+        return _delete("delete call", lambda: self.client.calls(call_sid).delete())
 
     def media_url(self, recording_sid: str) -> str:
         sid = self.client.account_sid
         return f"{self.http.base}/2010-04-01/Accounts/{sid}/Recordings/{recording_sid}.mp3"
 
     def delete_recording(self, recording_sid: str) -> bool:
-        try:
-            return bool(self.client.recordings(recording_sid).delete())
-        except TwilioRestException as exc:
-            if exc.status in (400, 403, 404, 409, 422):
-                return False
-            raise _error(exc, "delete recording") from None
-        except (TwilioException, OSError) as exc:
-            raise _error(exc, "delete recording") from None
+        return _delete("delete recording", lambda: self.client.recordings(recording_sid).delete())

@@ -27,7 +27,7 @@ from crypto.kdf import derive_key
 from intake import clock
 from intake.domain import ReceiptCode, Report
 from intake.errors import StoreUnavailable
-from intake.node import IntakeKeys
+from intake.node import VOICE_CALL_LABEL, VOICE_RECEIPT_LABEL, IntakeKeys
 from intake.receipts import parse_receipt
 from intake.services import IntakeService, seal_report
 
@@ -40,7 +40,7 @@ class CallReports:
 
     def __init__(self, service: IntakeService) -> None:
         self.service = service
-        self._key = IntakeKeys.load(service.settings.intake_key_path).key("intake/v1/voice-call")
+        self._key = IntakeKeys.load(service.settings.intake_key_path).key(VOICE_CALL_LABEL)
         self._lock = threading.Lock()
         self._last_sweep = float("-inf")
 
@@ -53,7 +53,7 @@ class CallReports:
 
     def receipt_key(self, call_sid: str, recording_sid: str) -> bytes:
         per_call = hmac.new(self._key, b"receipt\x00" + self._ids(call_sid, recording_sid), hashlib.sha256).digest()
-        return derive_key(per_call, "intake/v1/voice-receipt")
+        return derive_key(per_call, VOICE_RECEIPT_LABEL)
 
     def store(self, report: Report, call_sid: str, recording_sid: str) -> ReceiptCode:
         """The call's receipt: a new report the first time, the same receipt for every retry."""

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from channels.sms.twilio_rest import TWILIO_BASE, GatewayError, RecordingsGateway
-from intake.node import IntakeKeys
+from channels.sms.twilio_rest import TWILIO_BASE, RecordingsGateway
+from intake.errors import GatewayError
+from intake.node import VOICE_SEEN_LABEL, IntakeKeys
 from intake.services import IntakeService, seal_recording
 
 log = logging.getLogger("intake.voice")
@@ -72,7 +73,7 @@ class RecordingFetcher:
         self.settings = settings
         self.delays = tuple(delays)
         self.sleep = sleep
-        self._seen_key = IntakeKeys.load(settings.intake_key_path).key("intake/v1/voice-seen")
+        self._seen_key = IntakeKeys.load(settings.intake_key_path).key(VOICE_SEEN_LABEL)
         self._http = httpx.Client(
             auth=(settings.twilio_account_sid, settings.twilio_auth_token), timeout=30, transport=transport
         )

@@ -135,6 +135,13 @@ def _twiml(resp: VoiceResponse) -> Response:
     return Response(str(resp), media_type="application/xml")
 
 
+def _hang_up(speak: Speaker, resp: VoiceResponse, key: str) -> Response:
+    """Say ``key``, end the call, and answer with the TwiML."""
+    speak(resp, key)
+    resp.hangup()
+    return _twiml(resp)
+
+
 def _int(params: dict[str, str] | Any, name: str, default: int = 0) -> int:
     try:
         return int(params.get(name, default))
@@ -280,9 +287,7 @@ def _record(settings: Settings, voice: Voice, answers: dict[str, str], resp: Voi
         recording_status_callback="/twilio/voice/recording",
         recording_status_callback_event="completed absent failed",
     )
-    speak(resp, "nothing_recorded")
-    resp.hangup()
-    return _twiml(resp)
+    return _hang_up(speak, resp, "nothing_recorded")
 
 
 @router.post("/twilio/voice/recorded")
@@ -296,9 +301,7 @@ async def voice_recorded(request: Request) -> Response:
     resp = VoiceResponse()
     sid = params.get("RecordingSid", "")[:64]
     if not sid.startswith("RE") or _int(params, "RecordingDuration") <= 0:
-        speak(resp, "nothing_recorded")
-        resp.hangup()
-        return _twiml(resp)
+        return _hang_up(speak, resp, "nothing_recorded")
     answers = _answers(q)
     report = Report(
         channel=Channel.VOICE,
@@ -312,9 +315,7 @@ async def voice_recorded(request: Request) -> Response:
         # A retried webhook (same CallSid and RecordingSid) stores nothing and hears the same receipt.
         receipt = await run_in_threadpool(calls.store, report, params.get("CallSid", "")[:64], sid)
     except StoreUnavailable:
-        speak(resp, "nothing_recorded")
-        resp.hangup()
-        return _twiml(resp)
+        return _hang_up(speak, resp, "nothing_recorded")
     return _twiml(_read_receipt(settings, voice, receipt, st.voice_repeats.add(receipt)))
 
 
@@ -351,10 +352,7 @@ async def voice_repeat(request: Request) -> Response:
     receipt = st.voice_repeats.get(request.query_params.get("t", ""))
     if params.get("Digits") == "1" and receipt is not None:
         return _twiml(_read_receipt(settings, voice, receipt, request.query_params.get("t", ""), again=True))
-    resp = VoiceResponse()
-    Speaker(settings, voice)(resp, "goodbye")
-    resp.hangup()
-    return _twiml(resp)
+    return _hang_up(Speaker(settings, voice), VoiceResponse(), "goodbye")
 
 
 # -- 4. the recording itself (status callback) ------------------------------------------------------------

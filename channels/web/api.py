@@ -29,10 +29,12 @@ from channels.web.openapi import (
     typed_receipt_pattern,
 )
 from channels.web.render import request_locale
+from channels.web.security import rate_limit, require_json
 from intake.domain import MAX_DESCRIPTION, MAX_SHORT, Category, Channel, Consent, board_label
-from intake.errors import BadIdempotencyKey, InvalidInput, MalformedRequest, UnsupportedMediaType
+from intake.errors import BadIdempotencyKey, InvalidInput, MalformedRequest
+from intake.once import Once
 from intake.receipts import format_receipt, parse_receipt
-from intake.services import Once, accept_followup, accept_report, read_status
+from intake.services import accept_followup, accept_report, read_status
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -152,12 +154,8 @@ def body_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 async def _json(request: Request, model: type[BaseModel]) -> Any:
-    from channels.web.app import rate_limit
-
     rate_limit(request)
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != "application/json":
-        raise UnsupportedMediaType(ctype or "none")
+    require_json(request)
     raw = await request.body()
     try:
         data = json.loads(raw.decode("utf-8"))

@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 import i18n
+from channels.web.asgi import HttpMiddleware, Message, Receive, Scope, Send, on_start
 from channels.web.render import render, request_locale
 from intake.errors import IntakeError, InvalidInput, MalformedRequest, NotFound
 
@@ -116,30 +117,17 @@ def error_app(scope: Any, exc: Exception) -> Any:
     return app
 
 
-class CatchAll:
+class CatchAll(HttpMiddleware):
     """Innermost safety net: an unexpected exception becomes a translated 500, logged safely.
 
     A client that goes away before its request is read whole (a phone losing signal mid-upload)
     is no error of ours: nothing was stored, nobody is left to answer, and no 500 is logged.
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Any) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started: list[Message] = []
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, on_start(send, started.append))
         except Exception as exc:
             if _gone(exc):
                 log.info("client went away before its request was complete; nothing stored")

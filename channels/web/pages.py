@@ -18,7 +18,7 @@ import i18n
 from channels.web.errors import FIELD_MESSAGES
 from channels.web.forms import build_followup, report_from_form
 from channels.web.render import render, request_locale
-from channels.web.security import Csrf
+from channels.web.security import Csrf, rate_limit
 from intake.domain import CATEGORY_LABELS, CONSENT_LABELS, Category, Channel, Consent, Report, board_label
 from intake.errors import (
     FormAlreadySent,
@@ -29,8 +29,9 @@ from intake.errors import (
     RateLimited,
     ReceiptMistyped,
 )
+from intake.once import Once
 from intake.receipts import format_receipt, parse_receipt
-from intake.services import Once, accept_followup, accept_report, read_status
+from intake.services import accept_followup, accept_report, read_status
 
 log = logging.getLogger("intake.web")
 router = APIRouter(include_in_schema=False)
@@ -42,7 +43,7 @@ def _page(
 ) -> HTMLResponse:
     """Render a page with a CSRF token bound to the (possibly new) csrf cookie.
 
-    Every page gets a new token, so every form on it is a new submission (see intake.services.Once).
+    Every page gets a new token, so every form on it is a new submission (see intake.once.Once).
     """
     csrf: Csrf = request.app.state.csrf
     cookie = request.cookies.get(Csrf.COOKIE) or Csrf.new_cookie()
@@ -74,8 +75,6 @@ async def _checked_form(request: Request) -> tuple[Any, str, IntakeError | None]
     A rate-limited or expired form is not an error page: the caller shows the form again with
     what the worker typed, so nothing they wrote is lost.
     """
-    from channels.web.app import rate_limit
-
     problem: IntakeError | None = None
     try:
         rate_limit(request)

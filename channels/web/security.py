@@ -11,17 +11,13 @@ import math
 import secrets
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
 
+from starlette.requests import Request
+
+from channels.web.asgi import ASGIApp, HttpMiddleware, Message, Receive, Scope, Send, on_start
 from intake import clock
-from intake.errors import RateLimited, TooLarge
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from intake.errors import RateLimited, TooLarge, UnsupportedMediaType
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -38,39 +34,28 @@ SECURITY_HEADERS = [
 ]
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Adds the security headers to every HTTP response, errors included."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                names = {h[0].lower() for h in message.get("headers", [])}
-                extra = [h for h in SECURITY_HEADERS if h[0] not in names]
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, on_start(send, _add_headers))
 
 
-class BodyLimit:
+def _add_headers(start: Message) -> None:
+    names = {h[0].lower() for h in start.get("headers", [])}
+    extra = [h for h in SECURITY_HEADERS if h[0] not in names]
+    start["headers"] = [*start.get("headers", []), *extra]
+
+
+class BodyLimit(HttpMiddleware):
     """Refuses bodies over ``limit`` bytes (declared or streamed) before any handler reads them."""
 
     def __init__(self, app: ASGIApp, limit: int, on_error: Callable[[Scope, Exception], ASGIApp]) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
         self.on_error = on_error
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -131,6 +116,20 @@ class RateLimiter:
             del self._hits[tag]
 
 
+def rate_limit(request: Request) -> None:
+    """Count this request against its client's minute (the app's :class:`RateLimiter`)."""
+    limiter: RateLimiter = request.app.state.limiter
+    limiter.check(request.client.host if request.client else None)
+
+
+def require_json(request: Request) -> None:
+    """Refuse any body but ``application/json``: a browser cannot send that cross-site without a
+    CORS preflight (which these apps never grant), so a JSON endpoint needs no CSRF token."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise UnsupportedMediaType(ctype or "none")
+
+
 class Csrf:
     """Double-submit token bound to a random cookie, signed with a key from intake.key.
 
@@ -140,7 +139,7 @@ class Csrf:
 
     Every rendered form gets its own token (``time.nonce.mac``, 128 random bits in the nonce), so
     the token also names that one form: sending it again (a double tap, a reload) is recognised
-    and answered with what the first send got (``intake.services.Once``). The intake keeps no
+    and answered with what the first send got (``intake.once.Once``). The intake keeps no
     token, only a keyed hash of it, so the token is a secret that lives in the worker's page.
     """
 

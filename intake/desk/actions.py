@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from i18n import D_, d_
 from intake import clock
-from intake.desk.app import current, form_of, page
+from intake.desk.http import current, form_of, page
 from intake.desk.sessions import Session
 from intake.errors import InvalidInput
 from intake.settings import Settings

@@ -21,6 +21,8 @@ from crypto import Role
 from i18n import d_
 from intake import clock, stats
 from intake.desk import labels
+from intake.desk.http import current, page
+from intake.desk.labels import t_worker
 from intake.domain import Category
 
 router = APIRouter()
@@ -59,8 +61,6 @@ def chart(title: str, counts: dict[str, int], label: Any = str) -> Chart:
 
 
 def category_label(code: str) -> str:
-    from intake.desk.app import t_worker
-
     try:
         return t_worker(Category(code))
     except ValueError:
@@ -72,8 +72,6 @@ def factory_label(name: str) -> str:
 
 
 async def _rows(request: Request) -> tuple[Any, list[stats.CaseRow], dict[str, int]]:
-    from intake.desk.app import current
-
     session = current(request, Role.VIEWER)  # every role may see the statistics
     rows = await run_in_threadpool(stats.load_rows, session.store)
     return session, rows, request.app.state.settings.deadlines()
@@ -81,8 +79,6 @@ async def _rows(request: Request) -> tuple[Any, list[stats.CaseRow], dict[str, i
 
 @router.get("/dashboard")
 async def dashboard_page(request: Request) -> HTMLResponse:
-    from intake.desk.app import page
-
     session, rows, deadlines = await _rows(request)
     d = stats.dashboard(rows, deadlines)
     charts = [

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from i18n import d_, dn_
-from intake.desk import app as desk
+from intake.desk.http import current, form_of, page
 from intake.desk.sessions import Session
-from intake.errors import InvalidInput
-from intake.store.factories import MAX_CSV_BYTES, MAX_ROWS, CsvRejected, Factories, RowError
+from intake.errors import CsvRejected, Forbidden, InvalidInput, RowError
+from intake.store.factories import MAX_CSV_BYTES, MAX_ROWS, Factories
 
 router = APIRouter()
 FIELDS = ("name", "address", "country", "parent_company", "osh_id", "brands", "buyers")
@@ -58,7 +58,7 @@ def _int(value: Any) -> int | None:
 async def _list(request: Request, session: Session, status: int = 200, **extra: Any) -> HTMLResponse:
     q = request.query_params.get("q", "")[:200]
     found = await run_in_threadpool(Factories(session.store, session.keys).find, q)
-    return desk.page("factories.html", status=status, session=session, factories=found, q=q, **extra)
+    return page("factories.html", status=status, session=session, factories=found, q=q, **extra)
 
 
 async def _page(session: Session, factory_id: int, status: int = 200, **extra: Any) -> HTMLResponse:
@@ -68,21 +68,21 @@ async def _page(session: Session, factory_id: int, status: int = 200, **extra: A
     merged_into = None
     if factory.merged_into is not None:
         merged_into = await run_in_threadpool(register.get, factory.merged_into)
-    return desk.page(
+    return page(
         "factory.html", status=status, session=session, factory=factory, cases=cases, merged_into=merged_into, **extra
     )
 
 
 @router.get("/factories")
 async def factories(request: Request) -> HTMLResponse:
-    session = desk.current(request)
+    session = current(request)
     return await _list(request, session)
 
 
 @router.post("/factories")
 async def add_factory(request: Request) -> Response:
-    session = desk.current(request)
-    form = await desk.form_of(request, session)
+    session = current(request)
+    form = await form_of(request, session)
     try:
         factory_id = await run_in_threadpool(
             lambda: Factories(session.store, session.keys).add(
@@ -96,10 +96,10 @@ async def add_factory(request: Request) -> Response:
 
 @router.post("/factories/import")
 async def import_csv(request: Request) -> HTMLResponse:
-    session = desk.current(request)
+    session = current(request)
     form = await request.form(max_files=1, max_fields=8)
     if not hmac.compare_digest(str(form.get("csrf") or ""), session.csrf):
-        raise desk.Forbidden("csrf")
+        raise Forbidden("csrf")
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         return await _list(request, session, status=400, error=d_("Choose a CSV file to import."))
@@ -123,14 +123,14 @@ async def import_csv(request: Request) -> HTMLResponse:
 
 @router.get("/factories/{factory_id}")
 async def factory_page(request: Request, factory_id: int) -> HTMLResponse:
-    session = desk.current(request)
+    session = current(request)
     return await _page(session, factory_id)
 
 
 @router.post("/factories/{factory_id}/update")
 async def update_factory(request: Request, factory_id: int) -> HTMLResponse:
-    session = desk.current(request)
-    form = await desk.form_of(request, session)
+    session = current(request)
+    form = await form_of(request, session)
     values = {k: str(form.get(k) or "") for k in FIELDS}
     try:
         await run_in_threadpool(lambda: Factories(session.store, session.keys).update(factory_id, **values))
@@ -144,8 +144,8 @@ async def update_factory(request: Request, factory_id: int) -> HTMLResponse:
 @router.post("/factories/{factory_id}/merge")
 async def merge_factory(request: Request, factory_id: int) -> HTMLResponse:
     """Merge the factory named in the form (a duplicate) into this one."""
-    session = desk.current(request)
-    form = await desk.form_of(request, session)
+    session = current(request)
+    form = await form_of(request, session)
     other = _int(form.get("other"))
     if other is None:
         return await _page(session, factory_id, status=400, error=d_("Give the number of the duplicate factory."))
@@ -168,8 +168,8 @@ async def merge_factory(request: Request, factory_id: int) -> HTMLResponse:
 @router.post("/factories/{factory_id}/link")
 async def link_from_factory(request: Request, factory_id: int) -> HTMLResponse:
     """Link a case (number in the form) to this factory."""
-    session = desk.current(request)
-    form = await desk.form_of(request, session)
+    session = current(request)
+    form = await form_of(request, session)
     case_id = _int(form.get("case_id"))
     if case_id is None:
         return await _page(session, factory_id, status=400, error=d_("Give a case number."))
@@ -180,8 +180,8 @@ async def link_from_factory(request: Request, factory_id: int) -> HTMLResponse:
 @router.post("/cases/{case_id}/factory")
 async def link_case(request: Request, case_id: int) -> Response:
     """Link a case to the factory in the form (an empty value unlinks it)."""
-    session = desk.current(request)
-    form = await desk.form_of(request, session)
+    session = current(request)
+    form = await form_of(request, session)
     raw = str(form.get("factory_id") or "").strip()
     factory_id = _int(raw)
     if raw and factory_id is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import i18n
 from i18n import D_, d_, dn_
+from intake.domain import CATEGORY_LABELS, Category
 
 STATUS_LABELS: dict[str, str] = {
     "new": D_("New"),
@@ -48,6 +49,11 @@ def channel_label(code: object) -> str:
 def language_label(locale: str) -> str:
     """The language's own name, then its code (caseworkers often know the code)."""
     return f"{i18n.language_name(locale)} ({locale})" if locale else ""
+
+
+def t_worker(category: Category) -> str:
+    """A category in the desk's language, worded as workers see it (the worker catalog)."""
+    return i18n.translations(i18n.desk_locale()).gettext(CATEGORY_LABELS[category])
 
 
 GLOBALS = {

@@ -22,13 +22,14 @@ from starlette.responses import HTMLResponse, Response
 from crypto import Role
 from i18n import D_, d_, dn_
 from intake.desk.actions import WHO_LABELS
-from intake.desk.app import current, form_of, page, t_worker
+from intake.desk.http import current, form_of, page
+from intake.desk.labels import t_worker
 from intake.desk.sessions import Session, Sessions
 from intake.domain import Category
-from intake.errors import InvalidInput
+from intake.errors import InvalidInput, NotEligible, Stale
 from intake.settings import Settings
 from intake.store.casework import CaseWork
-from relay.gate import NotEligible, Relay, Review, Stale
+from relay.gate import Relay, Review
 from relay.redact import Redacted
 from relay.transport import PushReport, push
 

@@ -66,9 +66,7 @@ class Actions:
         if len(evidence) > MAX_EVIDENCE:
             raise InvalidInput("bad evidence", fields={"evidence": "too_long"})
         self.store.get_case(case_id)
-        conn = self.store._conn
-
-        def write() -> int:
+        with self.store.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO actions (case_id, action, who, due, evidence, created_at, user) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (case_id, action, who, when.isoformat(), evidence, _now(), self.work.keys.user),
@@ -76,16 +74,12 @@ class Actions:
             action_id = int(cur.lastrowid or 0)
             detail = {"action_id": action_id, "who": who, "due": when.isoformat(), "evidence": bool(evidence)}
             self.work._audit(conn, "action_add", case_id, detail)
-            return action_id
-
-        with self.store._lock:
-            return int(self.work._tx(conn, write))
+        return action_id
 
     def set_done(self, case_id: int, action_id: int, done: bool = True) -> bool:
         """Mark an action done (stamps done_at) or not done again; False when nothing changed."""
-        conn = self.store._conn
-
-        def write() -> bool:
+        self.store.get_case(case_id)
+        with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT done_at FROM actions WHERE id = ? AND case_id = ?", (action_id, case_id)
             ).fetchone()
@@ -95,11 +89,7 @@ class Actions:
                 return False
             conn.execute("UPDATE actions SET done_at = ? WHERE id = ?", (_now() if done else "", action_id))
             self.work._audit(conn, "action_done" if done else "action_undone", case_id, {"action_id": action_id})
-            return True
-
-        self.store.get_case(case_id)
-        with self.store._lock:
-            return bool(self.work._tx(conn, write))
+        return True
 
     def plan(self, case_id: int, today: date | None = None) -> list[Action]:
         """The case's actions, by due date; each flagged overdue when due before today and not done."""

@@ -18,8 +18,8 @@ from crypto.fields import decrypt_field
 from intake import audit, clock
 from intake.domain import BoardStatus, Case, CaseStatus, Category, Channel, ReceiptHash
 from intake.errors import InvalidInput
-from intake.store.cases import CaseNotFound, CasesStore
-from intake.store.db import transaction
+from intake.store.cases import CasesStore
+from intake.store.db import Connection
 
 # Allowed moves (UNGP 31: predictable). A closed case can be reopened to "triaged".
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
@@ -44,7 +44,7 @@ BOARD: dict[CaseStatus, BoardStatus] = {
     CaseStatus.WITHDRAWN: BoardStatus.CLOSED,
 }
 SEVERITIES = ("urgent", "high", "normal", "low")
-# The desk's order: urgent, then high, then the rest; newest first within each (indexes in cases.py).
+# The desk's order: urgent, then high, then the rest; newest first within each (indexes in schema.py).
 _RANK = "CASE c.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END"
 _RANKS = {"urgent": 0, "high": 1}
 # The same columns as CasesStore._COLUMNS, qualified for joins.
@@ -56,6 +56,7 @@ _COLUMNS = ", ".join(
     )
 )  # fmt: skip
 MAX_NOTE = 20_000
+MAX_REPLY = 2000
 
 
 @dataclass(frozen=True)
@@ -203,26 +204,19 @@ class CaseWork:
     def open_case(self, case_id: int) -> tuple[Case, list[Entry]]:
         """The case as a caseworker sees it; the view itself is audited."""
         case = self.store.get_case(case_id)
-        with self.store._lock:
-            conn = self.store._conn
+        with self.store.transaction() as conn:
             notes = conn.execute(
                 "SELECT at, user, text FROM notes WHERE case_id = ? ORDER BY id", (case_id,)
             ).fetchall()
             replies = conn.execute(
                 "SELECT at, user, text, sms FROM replies WHERE case_id = ? ORDER BY id", (case_id,)
             ).fetchall()
-            self._tx(conn, lambda: self._audit(conn, "view", case_id, {}))
+            self._audit(conn, "view", case_id, {})
         entries = [Entry("note", datetime.fromisoformat(a), u, t) for a, u, t in notes]
         entries += [Entry("reply", datetime.fromisoformat(a), u, t, bool(s)) for a, u, t, s in replies]
         return case, sorted(entries, key=lambda e: e.at)
 
     # -- changing -----------------------------------------------------------------------------------
-    @staticmethod
-    def _tx(conn: Any, fn: Any) -> Any:
-        """Run ``fn`` in one write transaction (the caller holds the store's lock)."""
-        with transaction(conn):
-            return fn()
-
     def update(
         self,
         case_id: int,
@@ -274,8 +268,7 @@ class CaseWork:
             return Change(current, conflict)
         closing = changes.get("status") in {s.value for s in CLOSED}
 
-        def write() -> None:
-            conn = self.store._conn
+        def write(conn: Connection) -> None:
             sets = ", ".join(f"{k} = ?" for k in changes)
             cur = conn.execute(
                 f"UPDATE cases SET {sets}, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",  # noqa: S608 - fixed names
@@ -313,8 +306,8 @@ class CaseWork:
             self._audit(conn, "update", case_id, detail)
 
         try:
-            with self.store._lock:
-                self._tx(self.store._conn, write)
+            with self.store.transaction() as conn:
+                write(conn)
         except _Raced:  # validate again against what is stored now (a move legal then may not be now)
             return self.update(
                 case_id, seen_version=seen_version, status=status, severity=severity, assignee=assignee,
@@ -330,39 +323,24 @@ class CaseWork:
 
     def listened(self, case_id: int) -> None:
         """Playing a recording is a view of the case too: audited."""
-
-        def write() -> None:
-            self._audit(self.store._conn, "listen", case_id, {})
-
-        with self.store._lock:
-            self._tx(self.store._conn, write)
+        with self.store.transaction() as conn:
+            self._audit(conn, "listen", case_id, {})
 
     def add_note(self, case_id: int, text: str) -> None:
-        text = text.strip()
-        if not text or len(text) > MAX_NOTE:
-            raise InvalidInput("bad note", fields={"text": "missing" if not text else "too_long"})
+        text = _entry_text(text, MAX_NOTE, "bad note")
         self.store.get_case(case_id)
-
-        def write() -> None:
-            conn = self.store._conn
+        with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO notes (case_id, at, user, text) VALUES (?, ?, ?, ?)",
                 (case_id, _now(), self.keys.user, text),
             )
             self._audit(conn, "note", case_id, {})
 
-        with self.store._lock:
-            self._tx(self.store._conn, write)
-
     def add_reply(self, case_id: int, text: str, *, sms: bool) -> ReceiptHash | None:
         """Record a reply to the worker; returns the receipt hash for the status board (None: no board)."""
-        text = text.strip()
-        if not text or len(text) > 2000:
-            raise InvalidInput("bad reply", fields={"text": "missing" if not text else "too_long"})
+        text = _entry_text(text, MAX_REPLY, "bad reply")
         self.store.get_case(case_id)
-
-        def write() -> None:
-            conn = self.store._conn
+        with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO replies (case_id, at, user, text, sms) VALUES (?, ?, ?, ?, ?)",
                 (case_id, _now(), self.keys.user, text, int(sms)),
@@ -371,9 +349,6 @@ class CaseWork:
                 "UPDATE cases SET first_response_at = ? WHERE id = ? AND first_response_at = ''", (_now(), case_id)
             )
             self._audit(conn, "reply", case_id, {"sms": sms})
-
-        with self.store._lock:
-            self._tx(self.store._conn, write)
         return self.store.receipt_hash(case_id)
 
     def contact(self, case_id: int) -> tuple[str, str] | None:
@@ -395,6 +370,14 @@ class CaseWork:
             except CannotOpen:
                 continue
         return None
+
+
+def _entry_text(text: str, limit: int, problem: str) -> str:
+    """A note's or reply's text, trimmed; missing or longer than ``limit`` is an InvalidInput."""
+    text = text.strip()
+    if not text or len(text) > limit:
+        raise InvalidInput(problem, fields={"text": "missing" if not text else "too_long"})
+    return text
 
 
 def _aware(t: datetime) -> datetime:
@@ -420,7 +403,6 @@ __all__ = [
     "BOARD",
     "CLOSED",
     "TRANSITIONS",
-    "CaseNotFound",
     "CaseWork",
     "Change",
     "Channel",

@@ -20,8 +20,8 @@ from typing import Any
 
 from crypto import NodeKeys
 from intake import audit, clock
-from intake.errors import IntakeError, InvalidInput
-from intake.store.cases import CaseNotFound, CasesStore
+from intake.errors import CaseNotFound, CsvRejected, FactoryNotFound, InvalidInput, RowError
+from intake.store.cases import CasesStore
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -44,11 +44,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-class FactoryNotFound(IntakeError):
-    status = 404
-    code = "factory_not_found"
-
-
 @dataclass(frozen=True)
 class Factory:
     id: int
@@ -62,24 +57,6 @@ class Factory:
     merged_into: int | None
     created_at: str
     cases: int = 0
-
-
-@dataclass(frozen=True)
-class RowError:
-    """What is wrong with one row (row 0: the file as a whole)."""
-
-    row: int
-    problem: str  # a code; intake.desk.factories.row_messages() words it
-    other: int = 0  # the earlier row, for "repeats"
-    value: str = ""
-
-
-class CsvRejected(InvalidInput):
-    """The CSV was not imported at all; ``errors`` says why, row by row."""
-
-    def __init__(self, errors: list[RowError]) -> None:
-        super().__init__("csv rejected", fields={"file": "invalid"})
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -195,10 +172,6 @@ class Factories:
             self.store._conn, self._audit_key, user=self.keys.user, action=action, case_id=case_id, detail=detail
         )
 
-    def _tx(self, fn: Any) -> Any:
-        with self.store.transaction():
-            return fn()
-
     @staticmethod
     def _factory(r: Any) -> Factory:
         return Factory(
@@ -275,19 +248,16 @@ class Factories:
     def add(self, name: str, **values: Any) -> int:
         clean = self._clean({"name": name, **values})
 
-        def write() -> int:
+        with self.store.transaction() as conn:
             self._osh_taken(clean.get("osh_id"), 0)
             cols = ", ".join(clean)
-            cur = self.store._conn.execute(
+            cur = conn.execute(
                 f"INSERT INTO factories ({cols}, created_at) VALUES ({', '.join('?' * len(clean))}, ?)",  # noqa: S608
                 (*clean.values(), _now()),
             )
             factory_id = int(cur.lastrowid or 0)
             self._audit("factory.add", None, {"factory_id": factory_id})
             return factory_id
-
-        result: int = self._tx(write)
-        return result
 
     def update(self, factory_id: int, **values: Any) -> list[str]:
         """Change fields of a factory; returns the names of the fields that changed."""
@@ -303,24 +273,21 @@ class Factories:
         if not changes:
             return []
 
-        def write() -> None:
+        with self.store.transaction() as conn:
             self._osh_taken(changes.get("osh_id"), factory_id)
             sets = ", ".join(f"{k} = ?" for k in changes)
-            self.store._conn.execute(
+            conn.execute(
                 f"UPDATE factories SET {sets} WHERE id = ?",  # noqa: S608 - fixed names
                 (*changes.values(), factory_id),
             )
             self._audit("factory.update", None, {"factory_id": factory_id, "fields": sorted(changes)})
-
-        self._tx(write)
         return sorted(changes)
 
     def import_csv(self, data: bytes) -> ImportResult:
         """Import an Open Supply Hub CSV: all rows or none. Rows with a known os_id update that factory."""
         rows = parse_csv(data)
 
-        def write() -> ImportResult:
-            conn = self.store._conn
+        with self.store.transaction() as conn:
             added = updated = 0
             for row in rows:
                 v = row.values
@@ -345,9 +312,6 @@ class Factories:
             self._audit("factory.import", None, {"added": added, "updated": updated})
             return ImportResult(added, updated)
 
-        result: ImportResult = self._tx(write)
-        return result
-
     def merge(self, keep_id: int, drop_id: int) -> int:
         """Merge factory ``drop_id`` into ``keep_id``: its cases move over, it is hidden. Returns cases moved."""
         if keep_id == drop_id:
@@ -356,8 +320,7 @@ class Factories:
         if keep.merged_into is not None or drop.merged_into is not None:
             raise InvalidInput("already merged", fields={"merge": "merged"})
 
-        def write() -> int:
-            conn = self.store._conn
+        with self.store.transaction() as conn:
             moved = [
                 int(r[0]) for r in conn.execute("SELECT id FROM cases WHERE factory_id = ?", (drop_id,)).fetchall()
             ]
@@ -374,9 +337,6 @@ class Factories:
             self._audit("factory.merge", None, {"factory_id": keep_id, "merged": drop_id, "cases": len(moved)})
             return len(moved)
 
-        result: int = self._tx(write)
-        return result
-
     def link(self, case_id: int, factory_id: int | None) -> int | None:
         """Link a case to a factory (a merged one means the factory it was merged into); None unlinks."""
         target = None
@@ -384,8 +344,7 @@ class Factories:
             found = self.get(factory_id)
             target = found.merged_into if found.merged_into is not None else found.id
 
-        def write() -> int | None:
-            conn = self.store._conn
+        with self.store.transaction() as conn:
             row = conn.execute("SELECT factory_id FROM cases WHERE id = ?", (case_id,)).fetchone()
             if row is None:
                 raise CaseNotFound("no such case")
@@ -395,8 +354,5 @@ class Factories:
             self._audit("factory.link", case_id, {"factory_id": target, "was_factory_id": row[0]})
             return target
 
-        result: int | None = self._tx(write)
-        return result
 
-
-__all__ = ["CsvRejected", "Factories", "Factory", "FactoryNotFound", "ImportResult", "RowError", "parse_csv"]
+__all__ = ["Factories", "Factory", "ImportResult", "parse_csv"]

@@ -23,74 +23,7 @@ from intake import clock
 from intake.domain import BoardStatus, ReceiptHash
 from intake.errors import StoreUnavailable
 from intake.store.db import Connection, open_store
-
-MIGRATIONS: list[list[str]] = [
-    # 1: sealed items, in arrival order
-    [
-        """CREATE TABLE items (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
-            blob BLOB NOT NULL
-        )""",
-    ],
-    # 2: the status board a worker reads with their receipt code
-    [
-        """CREATE TABLE board (
-            receipt_hash BLOB PRIMARY KEY,
-            status TEXT NOT NULL,
-            updated_at INTEGER NOT NULL
-        ) WITHOUT ROWID""",
-        """CREATE TABLE board_messages (
-            id INTEGER PRIMARY KEY,
-            receipt_hash BLOB NOT NULL REFERENCES board(receipt_hash) ON DELETE CASCADE,
-            created_at INTEGER NOT NULL,
-            body TEXT NOT NULL
-        )""",
-        "CREATE INDEX board_messages_by_receipt ON board_messages(receipt_hash, id)",
-    ],
-    # 3: SMS conversations (no free text in clear: parts are sealed), de-duplication, outbox
-    [
-        """CREATE TABLE sms_sessions (
-            reporter BLOB PRIMARY KEY,
-            state TEXT NOT NULL,
-            parts BLOB NOT NULL,
-            updated_at INTEGER NOT NULL
-        ) WITHOUT ROWID""",
-        """CREATE TABLE seen_messages (
-            key BLOB PRIMARY KEY,
-            replies BLOB NOT NULL,
-            created_at INTEGER NOT NULL
-        ) WITHOUT ROWID""",
-        """CREATE TABLE outbox (
-            id INTEGER PRIMARY KEY,
-            provider TEXT NOT NULL,
-            recipient BLOB NOT NULL,
-            body BLOB NOT NULL,
-            created_at INTEGER NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_at INTEGER NOT NULL
-        )""",
-        "CREATE INDEX outbox_due ON outbox(provider, next_at)",
-    ],
-    # 4: small key-value state (the Twilio polling cursor)
-    [
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-    ],
-    # 5: a desk paired with an intake on another host writes here first (offline-first) and pushes
-    # later (intake/remote.py): board changes carry a push revision, replies and queued SMS a stable
-    # id the intake dedupes on; ``pushed_ids`` remembers SMS ids the intake took (sent rows go away)
-    [
-        "ALTER TABLE board ADD COLUMN push_rev INTEGER NOT NULL DEFAULT 0",
-        "CREATE INDEX board_by_push_rev ON board(push_rev)",
-        "ALTER TABLE board_messages ADD COLUMN uid TEXT",
-        "ALTER TABLE board_messages ADD COLUMN push_rev INTEGER NOT NULL DEFAULT 0",
-        "CREATE UNIQUE INDEX board_messages_by_uid ON board_messages(uid)",
-        "CREATE INDEX board_messages_by_push_rev ON board_messages(push_rev)",
-        "ALTER TABLE outbox ADD COLUMN uid TEXT",
-        "CREATE UNIQUE INDEX outbox_by_uid ON outbox(uid)",
-        "CREATE TABLE pushed_ids (uid TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID",
-    ],
-]
+from intake.store.schema import INBOX_MIGRATIONS
 
 PUSHED_REV = "desk_pushed_rev"  # meta: the last board revision the remote intake has committed
 
@@ -122,7 +55,7 @@ class Inbox:
 
     def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
         self.path = Path(path)
-        self._conn: Connection = open_store(self.path, key, MIGRATIONS, synchronous="FULL", create=create)
+        self._conn: Connection = open_store(self.path, key, INBOX_MIGRATIONS, synchronous="FULL", create=create)
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -279,7 +212,7 @@ class Inbox:
     def put_first(
         self, key: bytes, memo: bytes, item_id: str, blob: bytes, *, board: ReceiptHash | None, expired_before: int
     ) -> bytes | None:
-        """Store an item under a single-use key (intake.services.Once) with its sealed memo.
+        """Store an item under a single-use key (intake.once.Once) with its sealed memo.
 
         If the key is already stored (and not older than ``expired_before``), store nothing and
         return that earlier memo instead; None means this item was stored. One transaction, so two

@@ -68,8 +68,8 @@ class LiveIntake:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveIntake]:
-    from channels.web import create_intake_app
-    from intake.demo import start_server
+    from channels.server import create_intake_app
+    from intake.demo.servers import start_server
 
     node = make_node(tmp_path_factory.mktemp("browser") / "node")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

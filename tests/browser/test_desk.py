@@ -20,7 +20,7 @@ import pytest
 
 from i18n import d_, dn_
 from intake.audit import AuditLog
-from intake.demo_data import SAMPLE_REPORTS
+from intake.demo.data import SAMPLE_REPORTS
 from intake.desk.labels import status_label
 from intake.domain import BoardStatus, CaseStatus, Channel, Consent, Report
 from intake.node import open_cases
@@ -28,7 +28,7 @@ from intake.services import IntakeService, read_status, seal_report
 from tests.browser.conftest import PHONE
 from tests.browser.test_web_form import Recorder
 from tests.conftest import Node, make_node
-from tests.desk import report
+from tests.intake.desk import report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -49,7 +49,7 @@ class LiveDesk:
 
 @pytest.fixture
 def live_desk(tmp_path: Path) -> Iterator[LiveDesk]:
-    from intake.demo import start_server
+    from intake.demo.servers import start_server
     from intake.desk.app import create_desk_app
 
     node = make_node(tmp_path / "node")

@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from twilio.request_validator import RequestValidator
 
-from channels.web import create_intake_app
+from channels.server import create_intake_app
 from tests.conftest import Node, free_port, make_node
 
 TOKEN = "synthetic-fuzz-auth-token"

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from channels.web import create_intake_app
+from channels.server import create_intake_app
 from intake.receipts import parse_receipt
 from tests.conftest import Node
 from tests.fuzz.conftest import LogWatch, distinctive, fuzz_settings, receipts_in
@@ -67,7 +67,7 @@ CHECKS = [
 def live_api(fuzz_node: Node) -> Iterator[str]:
     """The intake app under a real uvicorn on 127.0.0.1 (a free port), in this process so that its
     log records reach caplog."""
-    from intake.demo import start_server
+    from intake.demo.servers import start_server
 
     app = create_intake_app(fuzz_node.settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -15,7 +15,7 @@ from intake.node import open_cases
 from intake.services import IntakeService, accept_report
 from intake.store.cases import CasesStore
 from relay.gate import Relay
-from relay.partner import PartnerHome, init_partner
+from relay.partner.home import PartnerHome, init_partner
 from tests.conftest import PASSPHRASE, TEST_PROFILE, Node, drain_node, make_node
 
 PHONE = "+86 138 0013 8000"
@@ -88,8 +88,8 @@ class LiveInbox:
 @pytest.fixture
 def live_inbox(partner: Partner) -> Iterator[LiveInbox]:
     """The partner's inbox app served by uvicorn on a loopback port."""
-    from intake.demo import start_server
-    from relay.partner_app import create_partner_app
+    from intake.demo.servers import start_server
+    from relay.partner.app import create_partner_app
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from intake.domain import Consent
 from tests.conftest import PASSPHRASE, TEST_PROFILE, Node
+from tests.intake.cli.test_cli import intake, one_line_error, write_pass
 from tests.relay.conftest import file_case
-from tests.test_cli import intake, one_line_error, write_pass
 
 
 def test_a_node_and_a_partner_pair_and_relay_by_usb(tmp_path: Path, node: Node) -> None:

@@ -14,7 +14,7 @@ from intake.desk.relay import push_in_background
 from intake.desk.sessions import Sessions
 from intake.node import open_cases
 from tests.conftest import make_node, run_coroutine
-from tests.desk import csrf_of, login
+from tests.intake.desk import csrf_of, login
 from tests.relay.conftest import LiveInbox, Partner, file_case
 from tests.relay.test_partner import register
 

@@ -14,10 +14,10 @@ from nacl.signing import SigningKey
 from crypto.envelope import EnvelopeError, open_envelope, partner_key_string
 from intake.audit import AuditLog
 from intake.domain import Consent
-from intake.errors import InvalidInput
+from intake.errors import InvalidInput, NotEligible, Stale
 from intake.store.cases import CasesStore
 from intake.store.casework import CaseWork
-from relay.gate import NotEligible, Relay, Stale
+from relay.gate import Relay
 from relay.summary import CaseSummary
 from relay.tokens import token
 from tests.conftest import Node
@@ -104,8 +104,11 @@ def test_the_summary_carries_no_identifier(node: Node, relay: Relay) -> None:
     relay.approve(case_id, review.content_hash)
     [summary] = opened(relay, box, node)
     raw = summary.to_bytes().decode()
+    # The node's id and the case reference are random letters and digits (they may hold "138" by
+    # chance); every other field is checked for the worker's identifiers.
+    words = json.dumps({k: v for k, v in json.loads(raw).items() if k not in ("node_id", "case_ref")})
     for secret in ("Li Wei", "liwei_1988", "138", "0013", "8000", "Dormitory 7", "Shenzhen", "line 3"):
-        assert secret not in raw, secret
+        assert secret not in words, secret
     assert token("phone", "en") in summary.narrative and token("name", "en") in summary.narrative
     assert "300 yuan" in summary.narrative and "8:00 to 22:00" in summary.narrative, "the evidence stays"
     assert summary.first_reported == review.draft.summary.first_reported

@@ -20,7 +20,9 @@ from intake.domain import Category, Consent
 from intake.node import open_cases
 from intake.store.casework import CaseWork
 from relay.gate import Relay
-from relay.partner import import_folder, open_pending, report
+from relay.partner.inbox import import_folder
+from relay.partner.report import report
+from relay.partner.store import open_pending
 from relay.transport import export, push
 from tests.conftest import Node, make_node
 from tests.relay.conftest import LiveInbox, Partner, file_case, make_partner, node_key

@@ -1,0 +1,160 @@
+"""Reading cases: ``intake drain`` (sealed reports into the cases store) and ``intake cases``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import RenderableType
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text  # worker text is never parsed as Rich markup
+
+from i18n import d_
+from intake.cli.common import (
+    CaseArg,
+    JsonOpt,
+    PassEnvOpt,
+    PassFileOpt,
+    UserOpt,
+    _state,
+    console,
+    err,
+    fail,
+    print_table,
+    unlock_node,
+    unlocked_cases,
+)
+from intake.domain import Case
+from intake.errors import IntakeError, RemoteUnavailable
+from intake.node import open_cases
+
+cases_app = typer.Typer(help=d_("Read cases (needs the passphrase)."), no_args_is_help=True)
+
+
+def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None) -> None:
+    """Open sealed reports from the inbox into the cases store."""
+    from intake.drain import drain as drain_items
+
+    settings = _state.settings()
+    keys = unlock_node(settings, user, passphrase_file, passphrase)
+    from intake.remote import Pushed, RemoteInbox, item_source, push_desk_changes
+
+    inbox, cases = item_source(settings), open_cases(settings, keys)
+    pushed: Pushed | None = None
+    not_pushed: RemoteUnavailable | None = None
+    try:
+        total = None if isinstance(inbox, RemoteInbox) else inbox.count()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(d_("Opening reports"), total=total)
+            result = drain_items(inbox, cases, keys, progress=lambda n: bar.advance(task, n))
+        if isinstance(inbox, RemoteInbox):  # paired: what the desk did for workers goes back to the intake
+            try:
+                pushed = push_desk_changes(settings, inbox)
+            except RemoteUnavailable as exc:  # said after what was drained; the rest waits here
+                not_pushed = exc
+    finally:
+        inbox.close()
+        cases.close()
+    console.print(
+        d_(
+            "New cases: {cases}. Follow-ups: {followups}. Already drained: {already}. Could not open: {unreadable}."
+        ).format(
+            cases=result.cases,
+            followups=result.followups,
+            already=result.already,
+            unreadable=result.unreadable,
+        )
+    )
+    if result.recordings:
+        console.print(d_("Call recordings: {n}.").format(n=result.recordings))
+    if pushed is not None:
+        console.print(
+            d_("Sent to the intake: status changes: {statuses}. Replies: {replies}. SMS replies: {sms}.").format(
+                statuses=pushed.statuses, replies=pushed.replies, sms=pushed.sms
+            )
+        )
+    if not_pushed is not None:
+        raise not_pushed
+    if result.unreadable:
+        raise typer.Exit(2)
+
+
+@cases_app.command("list")
+def cases_list(
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help=d_("Show at most N cases (newest first)."))
+    ] = None,
+    as_json: JsonOpt = False,
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """List cases, newest first."""
+    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, _keys, store):
+        rows = store.list_cases(limit)
+    if as_json:
+        typer.echo(json.dumps([c.model_dump(mode="json") for c in rows], ensure_ascii=False, indent=1))
+        return
+    headers = (
+        d_("ID"),
+        d_("Received"),
+        d_("Channel"),
+        d_("Status"),
+        d_("Factory"),
+        d_("Categories"),
+        d_("What happened"),
+    )
+    print_table(headers, map(_case_row, rows))
+
+
+def _case_row(c: Case) -> tuple[RenderableType, ...]:
+    words = c.description.replace("\n", " ")
+    return (
+        str(c.id), c.created_at.strftime("%Y-%m-%d"), c.channel.value, c.status.value, Text(c.factory),
+        ", ".join(x.value for x in c.categories), Text(words[:60] + ("…" if len(words) > 60 else "")),
+    )  # fmt: skip
+
+
+@cases_app.command("show")
+def cases_show(
+    case_id: CaseArg,
+    as_json: JsonOpt = False,
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Show one case with the worker's own words and follow-ups."""
+    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, _keys, store):
+        try:
+            case = store.get_case(case_id)
+        except IntakeError:
+            fail(d_("There is no case {id}.").format(id=case_id))
+    if as_json:
+        typer.echo(json.dumps(case.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        return
+    console.print(
+        "[bold]"
+        + d_("Case {id}").format(id=case.id)
+        + f"[/bold]  {case.created_at:%Y-%m-%d %H:%M} UTC  {case.channel.value}  {case.locale}"
+    )
+    console.print(
+        d_("Status: {status}   Consent: {consent}   Contact allowed: {contact}").format(
+            status=case.status.value, consent=int(case.consent), contact=d_("yes") if case.contact_ok else d_("no")
+        )
+    )
+    console.print(
+        d_("Factory: {factory}   Location: {location}").format(factory=case.factory, location=case.location),
+        markup=False,
+    )
+    console.print(d_("Categories: {categories}").format(categories=", ".join(c.value for c in case.categories)))
+    console.print(f"\n{case.description}\n", highlight=False, markup=False)
+    for f in case.followups:
+        console.print(f"[dim]{f.received_at:%Y-%m-%d %H:%M} {f.channel.value}[/dim]")
+        console.print(f.text, highlight=False, markup=False)

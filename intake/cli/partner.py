@@ -1,0 +1,319 @@
+"""``intake partner ...``: the receiving end of the relay, for a monitoring organisation (needs no node).
+
+Its own home folder (``--home`` after ``partner``, or ``INTAKE_PARTNER_HOME``), its own users and
+passphrases: the keys, the inbox server, the opener and the reports of docs/relay.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from i18n import d_, dn_
+from intake.cli.common import (
+    HostOpt,
+    InsecureKdfOpt,
+    JsonOpt,
+    PassEnvOpt,
+    PassFileOpt,
+    PortOpt,
+    UserOpt,
+    _slow,
+    console,
+    err,
+    fail,
+    print_json_or_table,
+    read_passphrase,
+)
+from intake.settings import default_home
+
+partner_app = typer.Typer(
+    help=d_("The receiving end: a monitoring organisation's inbox and cases."), no_args_is_help=True
+)
+partner_keys_app = typer.Typer(help=d_("The partner's public keys."), no_args_is_help=True)
+partner_nodes_app = typer.Typer(help=d_("The labour groups (nodes) this partner accepts."), no_args_is_help=True)
+partner_cases_app = typer.Typer(help=d_("Opened case summaries (needs the passphrase)."), no_args_is_help=True)
+partner_app.add_typer(partner_keys_app, name="keys")
+partner_app.add_typer(partner_nodes_app, name="nodes")
+partner_app.add_typer(partner_cases_app, name="cases")
+
+PartnerHomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", envvar="INTAKE_PARTNER_HOME", help=d_("Partner folder (default: a per-user data folder).")),
+]
+_partner_home: dict[str, Path | None] = {"home": None}
+
+
+@partner_app.callback()
+def partner_options(home: PartnerHomeOpt = None) -> None:
+    _partner_home["home"] = home
+
+
+def _home() -> Any:
+    from relay.partner.home import PartnerHome
+
+    home = _partner_home["home"] or default_home(os.environ).with_name("grievance-intake-partner")
+    return PartnerHome(Path(home).expanduser())
+
+
+def _unlock_partner(user: str | None, passphrase_file: Path | None, passphrase: str | None) -> Any:
+    home = _home()
+    home.keyring()  # no home: say so before asking for a passphrase
+    secret = read_passphrase(passphrase_file, passphrase, prompt=d_("Passphrase"))
+    return home, home.unlock(user, secret, sleep=_slow)  # a wrong one is said by main() (intake/cli/app.py)
+
+
+@contextmanager
+def _partner_db(
+    user: str | None, passphrase_file: Path | None, passphrase: str | None
+) -> Iterator[tuple[Any, Any, Any]]:
+    """Unlock the partner and open partner.db for the body of a ``with``: (home, keys, store)."""
+    home, keys = _unlock_partner(user, passphrase_file, passphrase)
+    store = home.open_db(keys)
+    try:
+        yield home, keys, store
+    finally:
+        store.close()
+
+
+def _print_partner_key(home: Any) -> None:
+    fps = home.fingerprints()
+    console.print(d_("Partner key (give it to each labour group):"))
+    console.print(home.key_string())
+    console.print(d_("Encryption key fingerprint: {fp}").format(fp=fps["x25519"]))
+    console.print(d_("Receipt key fingerprint:    {fp}").format(fp=fps["receipts"]))
+
+
+@partner_app.command("init")
+def partner_init(
+    user: Annotated[str, typer.Option("--user", help=d_("Name of the first user."))] = "analyst",
+    kdf_profile: Annotated[str, typer.Option("--kdf-profile", help=d_("Argon2id cost."))] = "moderate",
+    allow_insecure_kdf: InsecureKdfOpt = False,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Create a partner home: keyring, inbox key, encrypted inbox and partner stores."""
+    from crypto.kdf import INSECURE_PROFILES, PROFILES
+    from relay.partner.home import init_partner
+
+    if kdf_profile not in PROFILES or (kdf_profile in INSECURE_PROFILES and not allow_insecure_kdf):
+        fail(d_("Unknown KDF profile {name}; choose one of: {choices}").format(
+            name=kdf_profile, choices=", ".join(p for p in PROFILES if p not in INSECURE_PROFILES)))  # fmt: skip
+    home = _home()
+    secret = read_passphrase(passphrase_file, passphrase, prompt=d_("New passphrase"), confirm=True)
+    init_partner(home.home, user=user, passphrase=secret, profile=kdf_profile)
+    console.print(d_("Partner home created in {home}").format(home=home.home))
+    _print_partner_key(home)
+
+
+@partner_keys_app.command("show")
+def partner_keys_show() -> None:
+    """The partner key and its fingerprints (no passphrase needed)."""
+    _print_partner_key(_home())
+
+
+@partner_nodes_app.command("add")
+def partner_nodes_add(
+    name: str,
+    key: Annotated[str, typer.Option("--key", help=d_("The node's key, from 'intake relay key' there."))],
+) -> None:
+    """Accept envelopes from a node; prints the token that node needs (shown once)."""
+    inbox = _home().open_inbox()
+    try:
+        node, token = inbox.add_node(name, key)
+    finally:
+        inbox.close()
+    console.print(d_("Node {name} registered. Fingerprint (compare it by phone): {fp}").format(
+        name=escape(node.name), fp=node.fingerprint))  # fmt: skip
+    console.print(d_("Its token (give it to the node over a safe channel; it is not shown again):"))
+    console.print(token, highlight=False)
+
+
+@partner_nodes_app.command("list")
+def partner_nodes_list(as_json: JsonOpt = False) -> None:
+    """The registered nodes."""
+    inbox = _home().open_inbox()
+    try:
+        nodes = inbox.nodes()
+    finally:
+        inbox.close()
+    rows = [{"name": n.name, "fingerprint": n.fingerprint, "added_at": n.added_at} for n in nodes]
+    headers = (d_("Name"), d_("Fingerprint"), d_("Added"))
+    print_json_or_table(rows, as_json, headers, ((r["name"], r["fingerprint"], r["added_at"]) for r in rows))
+
+
+@partner_nodes_app.command("remove")
+def partner_nodes_remove(name: str) -> None:
+    """Stop accepting a node's envelopes (its token stops working; opened summaries stay)."""
+    inbox = _home().open_inbox()
+    try:
+        inbox.remove_node(name)
+    finally:
+        inbox.close()
+    console.print(d_("Node {name} removed.").format(name=escape(name)))
+
+
+@partner_app.command("serve")
+def partner_serve(
+    host: HostOpt[str] = "127.0.0.1",
+    port: PortOpt[int] = 8020,
+) -> None:
+    """Run the partner's inbox (put it behind TLS). Never needs the passphrase."""
+    import uvicorn
+
+    from intake.logs import setup_logging, uvicorn_log_config
+    from relay.partner.app import create_partner_app
+
+    setup_logging("INFO")
+    app = create_partner_app(_home())
+    console.print(d_("Partner inbox listening on http://{host}:{port}").format(host=host, port=port))
+    uvicorn.run(
+        app, host=host, port=port, access_log=False, server_header=False, log_config=uvicorn_log_config()
+    )  # fmt: skip
+
+
+@partner_app.command("import")
+def partner_import(folder: Annotated[Path, typer.Argument(help=d_("Folder with .envelope files."))]) -> None:
+    """Take envelopes from a folder (a USB stick) into the inbox; open them with 'intake partner open'."""
+    from relay.partner.inbox import import_folder
+
+    if not folder.is_dir():
+        fail(d_("{path} is not a folder.").format(path=folder))
+    results = import_folder(_home(), folder)
+    taken = [name for name, why in results if not why]
+    for name, why in results:
+        if why:
+            err.print(d_("{file}: refused ({reason})").format(file=name, reason=escape(why)), highlight=False)
+    console.print(
+        dn_(
+            "{n} envelope taken into the inbox; {bad} refused.",
+            "{n} envelopes taken into the inbox; {bad} refused.",
+            len(taken),
+        ).format(n=len(taken), bad=len(results) - len(taken))
+    )
+
+
+@partner_app.command("open")
+def partner_open(
+    as_json: JsonOpt = False, user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None
+) -> None:
+    """Verify and decrypt every envelope in the inbox; refuse replays, unknown senders, bad signatures."""
+    from relay.partner.store import open_pending
+
+    with _partner_db(user, passphrase_file, passphrase) as (home, keys, store):
+        outcomes = open_pending(home, keys, store)
+    if as_json:
+        console.print_json(json.dumps([o.__dict__ for o in outcomes]))
+    else:
+        for o in outcomes:
+            if o.ok:
+                console.print(d_("{id}: opened, from {node}, case {ref}, #{seq}").format(
+                    id=o.envelope_id, node=escape(o.node), ref=o.case_ref, seq=o.sequence), highlight=False)  # fmt: skip
+            else:
+                err.print(d_("{id}: refused: {reason} ({message})").format(
+                    id=o.envelope_id, reason=o.reason, message=escape(o.message)), highlight=False)  # fmt: skip
+        console.print(d_("{ok} opened, {bad} refused.").format(
+            ok=sum(o.ok for o in outcomes), bad=sum(not o.ok for o in outcomes)))  # fmt: skip
+    if any(not o.ok for o in outcomes):
+        raise typer.Exit(2)
+
+
+@partner_cases_app.command("list")
+def partner_cases_list(
+    as_json: JsonOpt = False, user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None
+) -> None:
+    """Every case received (newest version), across all nodes."""
+    with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
+        latest = store.latest()
+    rows = [
+        {
+            "node": v.node, "case_ref": v.summary.case_ref, "factory": v.summary.factory.name,
+            "country": v.summary.factory.country, "categories": v.summary.categories, "severity": v.summary.severity,
+            "first_reported": v.summary.first_reported, "status": v.summary.status, "versions": n,
+        }
+        for v, n in sorted(latest, key=lambda x: (x[0].node, x[0].summary.case_ref))
+    ]  # fmt: skip
+    headers = (d_("Node"), d_("Case"), d_("Factory"), d_("Categories"), d_("Month"), d_("Status"), d_("Versions"))
+    print_json_or_table(rows, as_json, headers, (
+        (escape(r["node"]), r["case_ref"], escape(r["factory"]), ", ".join(r["categories"]),
+         r["first_reported"], r["status"], str(r["versions"]))
+        for r in rows
+    ))  # fmt: skip
+
+
+@partner_cases_app.command("show")
+def partner_cases_show(
+    case_ref: str,
+    as_json: JsonOpt = False,
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """One case's summaries, oldest first (each later one is an update)."""
+    with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
+        versions = store.history(case_ref.strip().lower())
+    if not versions:
+        fail(d_("No case {ref}.").format(ref=case_ref))
+    doc = [
+        {"node": v.node, "sequence": v.sequence, "sent_at": v.created_at.isoformat(), "via": v.via,
+         "summary": v.summary.model_dump(mode="json")}
+        for v in versions
+    ]  # fmt: skip
+    if as_json:
+        console.print_json(json.dumps(doc, ensure_ascii=False))
+        return
+    for entry in doc:
+        console.print(d_("From {node}, #{seq}, sent {at} ({via}):").format(
+            node=escape(entry["node"]), seq=entry["sequence"], at=entry["sent_at"], via=entry["via"]), highlight=False)  # fmt: skip
+        console.print_json(json.dumps(entry["summary"], ensure_ascii=False))
+
+
+@partner_app.command("report")
+def partner_report(
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help=d_("Print CSV."))] = False,
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Cases by factory, category and month across all nodes; counts under 5 shown as <5."""
+    from intake.stats import public_csv
+    from relay.partner.report import report
+
+    with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
+        doc = report(store)
+    if as_csv:
+        console.print(public_csv(doc), end="", highlight=False, markup=False)
+        return
+    if as_json:
+        console.print_json(json.dumps(doc, ensure_ascii=False))
+        return
+    tables = (
+        ("factory_by_category", d_("By factory")),
+        ("month_by_category", d_("By month")),
+        ("factory_by_month", d_("By factory and month")),
+    )
+    for name, title in tables:
+        t = doc[name]
+        table = Table(title=title)
+        table.add_column("")
+        for col in t["columns"]:
+            table.add_column(col)
+        table.add_column(d_("Total"))
+        for row, cells, total in zip(t["rows"], t["cells"], t["row_totals"], strict=True):
+            table.add_row(escape(row), *map(str, cells), str(total))
+        table.add_row(d_("Total"), *map(str, t["column_totals"]), str(t["total"]))
+        console.print(table)
+    groups = Table(d_("Factory"), d_("Labour groups reporting it"), title=d_("Groups per factory"))
+    for factory, n in doc["groups_per_factory"].items():
+        groups.add_row(escape(factory), str(n))
+    console.print(groups)
+    console.print(escape(doc["note"]))

@@ -1,0 +1,290 @@
+"""Every migration of the node's two stores, in order: ``cases.db`` (the desk's) and ``inbox.db``
+(the intake's).
+
+Migration N is applied once, in its own transaction, to a store at version N-1
+(:func:`intake.store.db.migrate`); a store made by any earlier release upgrades by running the ones
+it lacks. So a released migration is never edited or reordered: a change is a new one at the end.
+"""
+
+from __future__ import annotations
+
+CASES_MIGRATIONS: list[list[str]] = [
+    # 1: cases, follow-ups, and the drained-item ledger that makes draining idempotent
+    [
+        """CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'new',
+            factory TEXT NOT NULL DEFAULT '',
+            location TEXT NOT NULL DEFAULT '',
+            categories TEXT NOT NULL DEFAULT '[]',
+            description TEXT NOT NULL DEFAULT '',
+            consent INTEGER NOT NULL DEFAULT 0,
+            contact_ok INTEGER NOT NULL DEFAULT 0,
+            receipt_hash BLOB UNIQUE,
+            reporter_link BLOB,
+            contact_key BLOB,
+            contact BLOB
+        )""",
+        """CREATE TABLE followups (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            received_at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            text TEXT NOT NULL
+        )""",
+        """CREATE TABLE drained_items (
+            item_id TEXT PRIMARY KEY,
+            case_id INTEGER REFERENCES cases(id) ON DELETE SET NULL,
+            drained_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+        ) WITHOUT ROWID""",
+    ],
+    # 2: severity for triage, and the indexes the case list needs
+    [
+        "ALTER TABLE cases ADD COLUMN severity TEXT NOT NULL DEFAULT 'normal'",
+        "CREATE INDEX cases_by_status ON cases(status, created_at)",
+        "CREATE INDEX cases_by_reporter ON cases(reporter_link) WHERE reporter_link IS NOT NULL",
+        "CREATE INDEX followups_by_case ON followups(case_id, id)",
+    ],
+    # 3: call recordings (audio kept only here, encrypted with the store); either the report or
+    # the recording may be drained first, so a recording may wait for its case
+    [
+        """CREATE TABLE recordings (
+            id INTEGER PRIMARY KEY,
+            recording_sid TEXT NOT NULL UNIQUE,
+            case_id INTEGER REFERENCES cases(id) ON DELETE CASCADE,
+            content_type TEXT NOT NULL DEFAULT '',
+            audio BLOB,
+            missing TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX recordings_by_case ON recordings(case_id)",
+    ],
+    # 4: case work (desk): who holds a case, an edit version, notes, replies to the worker, the
+    # hash-chained audit log, and full-text search (trigram: works for Chinese too)
+    [
+        "ALTER TABLE cases ADD COLUMN assignee TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE cases ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''",
+        """CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            text TEXT NOT NULL
+        )""",
+        """CREATE TABLE replies (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            text TEXT NOT NULL,
+            sms INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            action TEXT NOT NULL,
+            case_id INTEGER,
+            detail TEXT NOT NULL DEFAULT '{}',
+            prev_hash BLOB NOT NULL,
+            hash BLOB NOT NULL
+        )""",
+        "CREATE INDEX audit_by_case ON audit(case_id, id)",
+        """CREATE VIRTUAL TABLE cases_fts USING fts5(
+            factory, location, description, content='cases', content_rowid='id', tokenize='trigram'
+        )""",
+        """CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
+            INSERT INTO cases_fts(rowid, factory, location, description)
+            VALUES (new.id, new.factory, new.location, new.description);
+        END""",
+        """CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
+            INSERT INTO cases_fts(cases_fts, rowid, factory, location, description)
+            VALUES ('delete', old.id, old.factory, old.location, old.description);
+        END""",
+        """CREATE TRIGGER cases_fts_update AFTER UPDATE OF factory, location, description ON cases BEGIN
+            INSERT INTO cases_fts(cases_fts, rowid, factory, location, description)
+            VALUES ('delete', old.id, old.factory, old.location, old.description);
+            INSERT INTO cases_fts(rowid, factory, location, description)
+            VALUES (new.id, new.factory, new.location, new.description);
+        END""",
+        "INSERT INTO cases_fts(cases_fts) VALUES ('rebuild')",
+        "CREATE INDEX cases_by_assignee ON cases(assignee)",
+    ],
+    # 5: stage timing (deadlines, time to first response / resolution), the factories register,
+    # and corrective action plans
+    [
+        "ALTER TABLE cases ADD COLUMN status_since TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN first_response_at TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN closed_at TEXT NOT NULL DEFAULT ''",
+        "UPDATE cases SET status_since = created_at WHERE status_since = ''",
+        """CREATE TABLE factories (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            address TEXT NOT NULL DEFAULT '',
+            country TEXT NOT NULL DEFAULT '',
+            parent_company TEXT NOT NULL DEFAULT '',
+            brands TEXT NOT NULL DEFAULT '[]',
+            buyers TEXT NOT NULL DEFAULT '[]',
+            osh_id TEXT UNIQUE,
+            merged_into INTEGER REFERENCES factories(id),
+            created_at TEXT NOT NULL
+        )""",
+        "ALTER TABLE cases ADD COLUMN factory_id INTEGER REFERENCES factories(id)",
+        "CREATE INDEX cases_by_factory ON cases(factory_id)",
+        """CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            action TEXT NOT NULL,
+            who TEXT NOT NULL,
+            due TEXT NOT NULL,
+            evidence TEXT NOT NULL DEFAULT '',
+            done_at TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            user TEXT NOT NULL
+        )""",
+        "CREATE INDEX actions_by_case ON actions(case_id)",
+    ],
+    # 6: the desk's default order (urgent first, then newest) served from an index, not a sort
+    # of every case (bench/bench_desk.py: 586 ms -> an index walk at 100,000 cases)
+    [
+        "CREATE INDEX cases_by_rank ON cases("
+        "(CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), id DESC)",
+        "CREATE INDEX cases_by_status_rank ON cases(status, "
+        "(CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), id DESC)",
+    ],
+    # 7: the relay (issue: relay and partner): partners (each with this node's sequence counter for
+    # it, so a partner can spot a gap), the coordinator's review of each case's summary, and the
+    # durable outbox of sealed envelopes
+    [
+        "ALTER TABLE cases ADD COLUMN workers_affected INTEGER NOT NULL DEFAULT 1",
+        """CREATE TABLE relay_partners (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            box_key BLOB NOT NULL,
+            receipt_key BLOB NOT NULL,
+            url TEXT NOT NULL DEFAULT '',
+            token TEXT NOT NULL DEFAULT '',
+            added_at TEXT NOT NULL,
+            added_by TEXT NOT NULL,
+            removed_at TEXT NOT NULL DEFAULT '',
+            sequence INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE relay_reviews (
+            case_id INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+            narrative TEXT,
+            names TEXT NOT NULL DEFAULT '[]',
+            named_confirmed INTEGER NOT NULL DEFAULT 0,
+            approved_hash TEXT NOT NULL DEFAULT '',
+            approved_by TEXT NOT NULL DEFAULT '',
+            approved_at TEXT NOT NULL DEFAULT '',
+            approved_inputs TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE relay_outbox (
+            envelope_id TEXT PRIMARY KEY,
+            partner_id INTEGER NOT NULL REFERENCES relay_partners(id),
+            case_id INTEGER REFERENCES cases(id) ON DELETE SET NULL,
+            sequence INTEGER NOT NULL,
+            summary_hash TEXT NOT NULL,
+            envelope BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at TEXT NOT NULL,
+            last_error TEXT NOT NULL DEFAULT '',
+            exported_at TEXT NOT NULL DEFAULT '',
+            delivered_at TEXT NOT NULL DEFAULT '',
+            receipt BLOB,
+            cancelled TEXT NOT NULL DEFAULT '',
+            UNIQUE (partner_id, sequence)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX relay_outbox_pending ON relay_outbox(delivered_at, cancelled, next_at)",
+        "CREATE INDEX relay_outbox_by_case ON relay_outbox(case_id)",
+    ],
+    # 8: the overdue filter, one stage at a time, walks this index in the desk's order and reads
+    # status_since from it, stopping at the page's limit (bench/bench_desk.py); it replaces the
+    # index of migration 6 it extends
+    [
+        "UPDATE cases SET status_since = created_at WHERE status_since = ''",
+        "DROP INDEX cases_by_status_rank",
+        "CREATE INDEX cases_by_stage_rank ON cases(status, "
+        "(CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), id DESC, status_since)",
+    ],
+    # 9: the severity, channel and language filters walk their own part of the desk's order
+    # (at 1,000,000 cases severity + channel took 558 ms p95 through the rank index alone)
+    [
+        f"CREATE INDEX cases_by_{column}_rank ON cases({column}, "
+        "(CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), id DESC)"
+        for column in ("severity", "channel", "locale")
+    ],
+]
+
+INBOX_MIGRATIONS: list[list[str]] = [
+    # 1: sealed items, in arrival order
+    [
+        """CREATE TABLE items (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            blob BLOB NOT NULL
+        )""",
+    ],
+    # 2: the status board a worker reads with their receipt code
+    [
+        """CREATE TABLE board (
+            receipt_hash BLOB PRIMARY KEY,
+            status TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE board_messages (
+            id INTEGER PRIMARY KEY,
+            receipt_hash BLOB NOT NULL REFERENCES board(receipt_hash) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            body TEXT NOT NULL
+        )""",
+        "CREATE INDEX board_messages_by_receipt ON board_messages(receipt_hash, id)",
+    ],
+    # 3: SMS conversations (no free text in clear: parts are sealed), de-duplication, outbox
+    [
+        """CREATE TABLE sms_sessions (
+            reporter BLOB PRIMARY KEY,
+            state TEXT NOT NULL,
+            parts BLOB NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE seen_messages (
+            key BLOB PRIMARY KEY,
+            replies BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            recipient BLOB NOT NULL,
+            body BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX outbox_due ON outbox(provider, next_at)",
+    ],
+    # 4: small key-value state (the Twilio polling cursor)
+    [
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    ],
+    # 5: a desk paired with an intake on another host writes here first (offline-first) and pushes
+    # later (intake/remote.py): board changes carry a push revision, replies and queued SMS a stable
+    # id the intake dedupes on; ``pushed_ids`` remembers SMS ids the intake took (sent rows go away)
+    [
+        "ALTER TABLE board ADD COLUMN push_rev INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX board_by_push_rev ON board(push_rev)",
+        "ALTER TABLE board_messages ADD COLUMN uid TEXT",
+        "ALTER TABLE board_messages ADD COLUMN push_rev INTEGER NOT NULL DEFAULT 0",
+        "CREATE UNIQUE INDEX board_messages_by_uid ON board_messages(uid)",
+        "CREATE INDEX board_messages_by_push_rev ON board_messages(push_rev)",
+        "ALTER TABLE outbox ADD COLUMN uid TEXT",
+        "CREATE UNIQUE INDEX outbox_by_uid ON outbox(uid)",
+        "CREATE TABLE pushed_ids (uid TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID",
+    ],
+]

@@ -1,0 +1,225 @@
+"""The partner's inbox: it takes envelopes in and cannot read them.
+
+``inbox.key`` (0600) holds the inbox store's key and the *receipt* signing key, which the always-on
+inbox server needs without a passphrase: seizing it lets someone sign receipts, never open an
+envelope. ``inbox.db`` (SQLCipher) holds the registered nodes (name, Ed25519 key, a hash of their
+bearer token) and the envelopes received and not yet opened, still sealed. Envelopes arrive over
+HTTPS (``relay.partner.app``) or from a folder (``import_folder``); both go through ``receive``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import nacl.utils
+from nacl.signing import SigningKey
+
+from crypto import Keyring, fingerprint
+from crypto.envelope import (
+    MAX_ENVELOPE,
+    EnvelopeError,
+    Header,
+    parse_node_key,
+    read_header,
+    recipient_hint,
+    sign_receipt,
+)
+from intake import clock
+from intake.errors import DeliveredByAnotherNode, InvalidInput
+from intake.node import read_key_file, write_key_file
+from intake.store.db import Connection, open_store, transaction
+
+INBOX_KEY_VERSION = 1
+NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+
+INBOX_MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE nodes (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            key BLOB NOT NULL UNIQUE,
+            token_hash BLOB NOT NULL UNIQUE,
+            added_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE envelopes (
+            envelope_id TEXT PRIMARY KEY,
+            received_at TEXT NOT NULL,
+            via TEXT NOT NULL,
+            node_id INTEGER,
+            data BLOB NOT NULL
+        ) WITHOUT ROWID""",
+    ]
+]
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(b"grievance-intake/partner-token\x00" + token.encode()).digest()
+
+
+@dataclass(frozen=True)
+class InboxKeys:
+    inbox_db: bytes
+    receipt: SigningKey
+
+    @classmethod
+    def create(cls, path: Path) -> InboxKeys:
+        keys = cls(nacl.utils.random(32), SigningKey.generate())
+        write_key_file(path, INBOX_KEY_VERSION, {"inbox_db": keys.inbox_db, "receipt": bytes(keys.receipt)})
+        return keys
+
+    @classmethod
+    def load(cls, path: Path) -> InboxKeys:
+        keys = read_key_file(
+            path, INBOX_KEY_VERSION, ("inbox_db", "receipt"), what="partner inbox key file", init="intake partner init"
+        )
+        return cls(keys["inbox_db"], SigningKey(keys["receipt"]))
+
+
+@dataclass(frozen=True)
+class RegisteredNode:
+    id: int
+    name: str
+    key: bytes
+    added_at: str
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.key, kind="ed25519")
+
+
+class PartnerInbox:
+    def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
+        self._conn: Connection = open_store(Path(path), key, INBOX_MIGRATIONS, synchronous="FULL", create=create)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def add_node(self, name: str, key_text: str) -> tuple[RegisteredNode, str]:
+        """Register a node; returns it and its bearer token (shown once, stored only as a hash)."""
+        name = name.strip()
+        if not NODE_NAME.match(name):
+            raise InvalidInput("a node's name: letters, digits, space . _ - (at most 64)", fields={"name": "invalid"})
+        try:
+            key = bytes(parse_node_key(key_text.strip()))
+        except ValueError as exc:
+            raise InvalidInput(f"node key: {exc}", fields={"key": "invalid"}) from None
+        token = secrets.token_urlsafe(32)
+        with self._lock, transaction(self._conn) as conn:
+            if conn.execute("SELECT 1 FROM nodes WHERE name = ? OR key = ?", (name, key)).fetchone():
+                raise InvalidInput("a node with this name or key is registered already", fields={"name": "taken"})
+            cur = conn.execute(
+                "INSERT INTO nodes (name, key, token_hash, added_at) VALUES (?, ?, ?, ?)",
+                (name, key, token_hash(token), clock.now_s().isoformat()),
+            )
+        return RegisteredNode(int(cur.lastrowid or 0), name, key, clock.now_s().isoformat()), token
+
+    def nodes(self) -> list[RegisteredNode]:
+        with self._lock:
+            rows = self._conn.execute("SELECT id, name, key, added_at FROM nodes ORDER BY name").fetchall()
+        return [RegisteredNode(int(r[0]), r[1], bytes(r[2]), r[3]) for r in rows]
+
+    def remove_node(self, name: str) -> None:
+        with self._lock, transaction(self._conn) as conn:
+            if conn.execute("DELETE FROM nodes WHERE name = ?", (name,)).rowcount == 0:
+                raise InvalidInput(f"no node named {name!r}", fields={"name": "unknown"})
+
+    def node_for_token(self, token: str) -> RegisteredNode | None:
+        digest = token_hash(token)
+        with self._lock:
+            rows = self._conn.execute("SELECT id, name, key, added_at, token_hash FROM nodes").fetchall()
+        found = None
+        for r in rows:  # constant-time comparison against every registered hash
+            if hmac.compare_digest(bytes(r[4]), digest):
+                found = RegisteredNode(int(r[0]), r[1], bytes(r[2]), r[3])
+        return found
+
+    def put(self, header: Header, data: bytes, *, via: str, node_id: int | None = None) -> datetime:
+        """Keep an envelope (idempotent by id); returns when it was first received."""
+        now = clock.now_s().isoformat()
+        with self._lock, transaction(self._conn) as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO envelopes (envelope_id, received_at, via, node_id, data) VALUES (?, ?, ?, ?, ?)",
+                (header.envelope_id, now, via, node_id, data),
+            )
+            received, kept, holder = conn.execute(
+                "SELECT received_at, data, node_id FROM envelopes WHERE envelope_id = ?", (header.envelope_id,)
+            ).fetchone()
+        if not hmac.compare_digest(bytes(kept), data):
+            # Only the very same bytes are a duplicate: whoever learnt an id must not shadow the envelope.
+            raise EnvelopeError("malformed", "another envelope with this id is waiting in the inbox")
+        if node_id is not None and holder is not None and holder != node_id:
+            # The copy waiting here is filed under the node that pushed it first; a receipt to this
+            # one would promise a summary the opener may refuse as wrong_sender.
+            raise DeliveredByAnotherNode("this envelope is waiting in the inbox, delivered by another node")
+        return datetime.fromisoformat(received)
+
+    def pending(self) -> list[tuple[str, str, int | None, bytes]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT envelope_id, via, node_id, data FROM envelopes ORDER BY received_at, envelope_id"
+            ).fetchall()
+        return [(r[0], r[1], r[2], bytes(r[3])) for r in rows]
+
+    def delete(self, envelope_id: str) -> None:
+        with self._lock, transaction(self._conn) as conn:
+            conn.execute("DELETE FROM envelopes WHERE envelope_id = ?", (envelope_id,))
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM envelopes").fetchone()[0])
+
+
+def receive(
+    inbox: PartnerInbox, hint: bytes, receipt_key: SigningKey, data: bytes, *, via: str, node: RegisteredNode | None
+) -> bytes:
+    """Accept one envelope into the inbox (HTTPS or a folder): check its header, keep it, sign a receipt.
+
+    ``hint`` is :func:`crypto.envelope.recipient_hint` of this partner's key: an envelope sealed to
+    anyone else is refused here already (the inbox cannot open anything, but it can read the header).
+    """
+    header = read_header(data)
+    if not hmac.compare_digest(header.recipient_hint, hint):
+        raise EnvelopeError("not_for_this_key")
+    received_at = inbox.put(header, data, via=via, node_id=node.id if node else None)
+    return sign_receipt(header.envelope_id, key=receipt_key, received_at=received_at)
+
+
+class InboxHome(Protocol):
+    """What the inbox needs of a partner home: ``relay.partner.home.PartnerHome``, which builds on this module."""
+
+    def keyring(self) -> Keyring: ...
+    def inbox_keys(self) -> InboxKeys: ...
+    def open_inbox(self) -> PartnerInbox: ...
+
+
+def import_folder(home: InboxHome, folder: Path) -> list[tuple[str, str]]:
+    """Take every ``*.envelope`` file of ``folder`` into the inbox: [(file name, "" or why refused)]."""
+    inbox = home.open_inbox()
+    hint = recipient_hint(home.keyring().public_key)
+    receipt_key = home.inbox_keys().receipt
+    out: list[tuple[str, str]] = []
+    try:
+        for path in sorted(folder.glob("*.envelope")):
+            try:
+                if path.stat().st_size > MAX_ENVELOPE:
+                    raise EnvelopeError("too_large")
+                receive(inbox, hint, receipt_key, path.read_bytes(), via="folder", node=None)
+            except EnvelopeError as exc:
+                out.append((path.name, f"{exc.reason}: {exc}"))
+            except OSError as exc:
+                out.append((path.name, f"unreadable: {exc.strerror}"))
+            else:
+                out.append((path.name, ""))
+    finally:
+        inbox.close()
+    return out

@@ -1,0 +1,202 @@
+"""partner.db and the opener: what was opened, and every envelope refused with why.
+
+``partner.db`` (SQLCipher, under a key from the partner's master secret) keeps each opened summary
+with its history per case reference (an update arrives under the same reference) and every refused
+envelope with its reason, still sealed. ``open_pending`` verifies and decrypts what waits in the
+inbox (``relay.partner.inbox``) into it; only the keyring's passphrase makes that possible.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from nacl.public import PrivateKey
+from pydantic import ValidationError
+
+from crypto import NodeKeys
+from crypto.envelope import EnvelopeError, Opened, open_envelope
+from intake import clock
+from intake.store.db import Connection, open_store, transaction
+from relay.partner.inbox import InboxHome, RegisteredNode
+from relay.summary import CaseSummary
+
+PARTNER_DB_LABEL = "intake/v1/partner-db"
+PARTNER_MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE summaries (
+            id INTEGER PRIMARY KEY,
+            envelope_id TEXT NOT NULL UNIQUE,
+            node_key BLOB NOT NULL,
+            node_name TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            case_ref TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            via TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            UNIQUE (node_key, sequence)
+        )""",
+        "CREATE INDEX summaries_by_case ON summaries(node_key, case_ref, sequence)",
+        """CREATE TABLE rejected (
+            id INTEGER PRIMARY KEY,
+            envelope_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            message TEXT NOT NULL,
+            via TEXT NOT NULL,
+            at TEXT NOT NULL,
+            data BLOB
+        )""",
+    ]
+]
+
+
+@dataclass(frozen=True)
+class Version:
+    """One received version of a case summary."""
+
+    node: str
+    sequence: int
+    envelope_id: str
+    created_at: datetime
+    opened_at: datetime
+    via: str
+    summary: CaseSummary
+
+
+@dataclass(frozen=True)
+class Outcome:
+    envelope_id: str
+    ok: bool
+    reason: str  # "" when opened, else EnvelopeError.reason or "bad_summary"
+    message: str
+    node: str = ""
+    case_ref: str = ""
+    sequence: int = 0
+
+
+class PartnerStore:
+    def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
+        self._conn: Connection = open_store(Path(path), key, PARTNER_MIGRATIONS, synchronous="FULL", create=create)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def seen(self, sender: bytes, sequence: int, envelope_id: str) -> bool:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM summaries WHERE envelope_id = ? OR (node_key = ? AND sequence = ?)",
+                (envelope_id, sender, sequence),
+            ).fetchone()
+        return row is not None
+
+    def add(self, opened: Opened, summary: CaseSummary, via: str) -> None:
+        with self._lock, transaction(self._conn) as conn:
+            conn.execute(
+                "INSERT INTO summaries (envelope_id, node_key, node_name, sequence, case_ref, created_at, opened_at, "
+                "via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    opened.header.envelope_id, opened.sender, opened.sender_name, opened.sequence, summary.case_ref,
+                    opened.created_at.isoformat(), clock.now_s().isoformat(), via, summary.model_dump_json(),
+                ),
+            )  # fmt: skip
+
+    def reject(self, envelope_id: str, reason: str, message: str, via: str, data: bytes | None) -> None:
+        with self._lock, transaction(self._conn) as conn:
+            conn.execute(
+                "INSERT INTO rejected (envelope_id, reason, message, via, at, data) VALUES (?, ?, ?, ?, ?, ?)",
+                (envelope_id, reason, message, via, clock.now_s().isoformat(), data),
+            )
+
+    def rejected(self) -> list[tuple[str, str, str, str, str]]:
+        with self._lock:
+            rows = self._conn.execute("SELECT envelope_id, reason, message, via, at FROM rejected ORDER BY id")
+            return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def _versions(self, where: str = "", params: tuple[Any, ...] = ()) -> list[Version]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT node_name, sequence, envelope_id, created_at, opened_at, via, payload FROM summaries "  # noqa: S608
+                f"{where} ORDER BY node_name, case_ref, sequence",
+                params,
+            ).fetchall()
+        return [
+            Version(
+                r[0],
+                int(r[1]),
+                r[2],
+                datetime.fromisoformat(r[3]),
+                datetime.fromisoformat(r[4]),
+                r[5],
+                CaseSummary.model_validate_json(r[6]),
+            )
+            for r in rows
+        ]
+
+    def latest(self) -> list[tuple[Version, int]]:
+        """The newest version of every case (by sender sequence), with how many versions arrived."""
+        by_case: dict[tuple[str, str], list[Version]] = {}
+        for v in self._versions():
+            by_case.setdefault((v.node, v.summary.case_ref), []).append(v)
+        return [(max(vs, key=lambda v: v.sequence), len(vs)) for vs in by_case.values()]
+
+    def history(self, case_ref: str) -> list[Version]:
+        return self._versions("WHERE case_ref = ?", (case_ref,))
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
+
+
+def open_pending(home: InboxHome, keys: NodeKeys, store: PartnerStore) -> list[Outcome]:
+    """Verify and decrypt every envelope in the inbox into partner.db; refuse the bad ones, with why.
+
+    An opened or refused envelope leaves the inbox (a refused one is kept in partner.db's
+    ``rejected`` table, still sealed, for whoever investigates).
+    """
+    inbox = home.open_inbox()
+    try:
+        nodes = {n.key: n.name for n in inbox.nodes()}
+        by_id = {n.id: n for n in inbox.nodes()}
+        identity = keys.identity
+        outcomes = []
+        for envelope_id, via, node_id, data in inbox.pending():
+            outcome = _open_one(store, identity, nodes, by_id.get(node_id) if node_id else None, envelope_id, via, data)
+            outcomes.append(outcome)
+            inbox.delete(envelope_id)
+        return outcomes
+    finally:
+        inbox.close()
+
+
+def _open_one(
+    store: PartnerStore,
+    identity: PrivateKey,
+    nodes: dict[bytes, str],
+    via_node: RegisteredNode | None,
+    envelope_id: str,
+    via: str,
+    data: bytes,
+) -> Outcome:
+    try:
+        opened = open_envelope(data, recipient=identity, senders=nodes, seen=store.seen)
+    except EnvelopeError as exc:
+        store.reject(envelope_id, exc.reason, str(exc), via, data)
+        return Outcome(envelope_id, False, exc.reason, str(exc))
+    if via_node is not None and via_node.key != opened.sender:
+        message = f"delivered with {via_node.name}'s token but signed by {opened.sender_name}"
+        store.reject(envelope_id, "wrong_sender", message, via, data)
+        return Outcome(envelope_id, False, "wrong_sender", message, opened.sender_name)
+    try:
+        summary = CaseSummary.model_validate_json(opened.payload)
+    except ValidationError as exc:
+        message = f"signed by {opened.sender_name} but not a valid summary ({exc.error_count()} errors)"
+        store.reject(envelope_id, "bad_summary", message, via, data)
+        return Outcome(envelope_id, False, "bad_summary", message, opened.sender_name)
+    store.add(opened, summary, via)
+    return Outcome(envelope_id, True, "", "opened", opened.sender_name, summary.case_ref, opened.sequence)

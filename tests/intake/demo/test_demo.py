@@ -1,0 +1,262 @@
+"""``intake demo``: what a newcomer runs first must work, from a real process, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from intake.demo.data import SAMPLE_REPORTS, SAMPLE_SMS
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[3]
+TIMEOUT = 120
+
+
+def env() -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    clean.update({"LANGUAGE": "en", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"})
+    return clean
+
+
+def run(*args: str | Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "intake.cli", *map(str, args)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**env(), **(extra or {})},
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    home = tmp_path_factory.mktemp("demo") / "node"
+    proc = run("demo", "--once", "--port", "0", "--demo-home", home)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return home, proc.stdout
+
+
+def test_demo_once_seeds_drains_and_prints_the_passphrase(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    assert "Sent 12 sample reports" in out
+    assert "Ran 2 SMS conversations through the signed Twilio webhook" in out
+    assert "Took one phone call through the hotline; its recording was sealed and deleted at Twilio: yes" in out
+    assert "Drained 15 reports" in out
+    assert re.search(r"Demo passphrase for user demo: \S+", out), out
+    assert (home / "keyring.json").is_file() and (home / "cases.db").is_file()
+    # the server it ran on loopback is stopped when --once returns
+    url = re.search(r"Report form: (http://127\.0\.0\.1:\d+)/report", out)
+    assert url, out
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{url.group(1)}/healthz", timeout=2)
+
+
+def test_demo_relays_two_summaries_the_partner_opens(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    assert "Relayed 2 approved summaries to a demo partner over HTTP" in out
+    assert "The partner verified and opened 2 envelopes" in out
+    passphrase = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert passphrase
+    partner_home = home.with_name(home.name + "-partner")
+    listed = run(
+        "partner", "cases", "list", "--json", "--user", "analyst",
+        extra={"INTAKE_PARTNER_HOME": str(partner_home), "INTAKE_PASSPHRASE": passphrase.group(1)},
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    cases = json.loads(listed.stdout)
+    assert len(cases) == 2 and all(c["node"] == "demo-node" for c in cases)
+
+
+def test_demo_cases_open_with_the_printed_passphrase(demo: tuple[Path, str]) -> None:
+    home, out = demo
+    match = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert match, out
+    proc = run("--home", home, "cases", "list", "--json", "--user", "demo", extra={"INTAKE_PASSPHRASE": match.group(1)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    cases = json.loads(proc.stdout)
+    assert len(cases) == 15
+    assert len({c["id"] for c in cases}) == 15
+    voice = [c for c in cases if c["channel"] == "voice"]
+    assert len(voice) == 1 and voice[0]["description"] == "" and voice[0]["consent"] == 1
+    descriptions = {c["description"] for c in cases if c["channel"] != "voice"}
+    assert descriptions == {str(s["description"]) for s in SAMPLE_REPORTS + SAMPLE_SMS}
+    played = subprocess.run(
+        [sys.executable, "-m", "intake.cli", "--home", str(home), "voice", "export", str(voice[0]["id"]), "--user", "demo"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT, check=False,
+        env={**env(), "INTAKE_PASSPHRASE": match.group(1)},
+    )  # fmt: skip
+    assert played.returncode == 0, played.stderr
+    assert played.stdout[:4] == b"RIFF" and played.stdout[8:12] == b"WAVE", "the call's recording is playable"
+    sms = [c for c in cases if c["channel"] == "sms"]
+    assert {c["factory"] for c in sms} == {str(s["factory"]) for s in SAMPLE_SMS}
+    assert {c["locale"] for c in sms} == {"en", "zh_Hans"}
+    assert any(re.search(r"[\u4e00-\u9fff]", d) for d in descriptions)  # Chinese, intact
+    assert any(d.isascii() for d in descriptions)  # and English
+    assert {c["locale"] for c in cases} == {"en", "zh_Hans"}
+    assert {c["channel"] for c in cases} == {"web", "api", "sms", "voice"}  # form, JSON API, SMS and a call
+
+
+def test_demo_wrong_passphrase_opens_nothing(demo: tuple[Path, str]) -> None:
+    home, _ = demo
+    proc = run(
+        "--home", home, "cases", "list", "--json", "--user", "demo", extra={"INTAKE_PASSPHRASE": "not-the-demo-one"}
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_demo_refuses_a_home_that_holds_a_node(demo: tuple[Path, str]) -> None:
+    home, _ = demo
+    before = (home / "keyring.json").read_bytes()
+    proc = run("demo", "--once", "--port", "0", "--demo-home", home)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "already" in proc.stderr
+    assert (home / "keyring.json").read_bytes() == before
+
+
+# -- what a newcomer trips on (issue 12) ------------------------------------------------------------
+def held_port(port: int = 0) -> socket.socket | None:
+    """A port another program is listening on (here: this test), or None when it cannot be had."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None
+    sock.listen()
+    return sock
+
+
+@pytest.mark.parametrize("option", ["--port", "--desk-port"])
+def test_a_port_taken_is_named_with_its_option(tmp_path: Path, option: str) -> None:
+    """A port the user chose and cannot have: one plain line naming it and the option, before any work."""
+    holder = held_port()
+    assert holder is not None
+    port = holder.getsockname()[1]
+    try:
+        other = ["--port", "0"] if option == "--desk-port" else ["--once"]
+        proc = run("demo", option, str(port), *other, "--demo-home", tmp_path / "node")
+    finally:
+        holder.close()
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "Unexpected" not in proc.stderr, proc.stderr
+    [line] = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert line == line.rstrip(), "padded with spaces"
+    assert line.startswith("Error: Port ") and str(port) in line and f"choose another with {option}" in line, line
+    assert not (tmp_path / "node").exists(), "said before making a node"
+
+
+def hint(out: str, label: str) -> list[str]:
+    """The command a printed hint gives (``  <label>: <command>``), split as a shell would."""
+    match = re.search(rf"^\s*{re.escape(label)}: (.+)$", out, re.MULTILINE)
+    assert match, out
+    return shlex.split(match.group(1))
+
+
+def test_the_printed_hints_run_as_printed(demo: tuple[Path, str], tmp_path: Path) -> None:
+    """The demo's "Cases" and "Partner's cases" hints run as they are, from anywhere, with no venv on PATH."""
+    _home, out = demo
+    passphrase = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert passphrase
+    bare = {**env(), "PATH": "/usr/bin:/bin", "INTAKE_PASSPHRASE": passphrase.group(1)}
+    for label in (f"Cases (passphrase {passphrase.group(1)})", "Partner's cases"):
+        command = hint(out, label)
+        assert command[0] != "intake", f"{label}: 'intake' is not on this PATH"
+        ran = subprocess.run(
+            [*command, "--json"], cwd=tmp_path, env=bare, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            encoding="utf-8", timeout=TIMEOUT, check=False,
+        )  # fmt: skip
+        assert ran.returncode == 0, (command, ran.stderr)
+        assert len(json.loads(ran.stdout)) in (15, 2), ran.stdout[:200]
+
+
+def test_the_console_script_serves_on_free_ports_when_8000_and_8001_are_taken(tmp_path: Path) -> None:
+    """Run as a newcomer does (the venv's ``intake`` script, not on PATH): the README's ports are
+    taken, so the demo says which ports it took instead, serves the desk there, and its hint names
+    the script by its path."""
+    script = Path(sys.executable).with_name("intake")
+    if not script.is_file():
+        pytest.skip(f"no console script at {script} (pip install -e .)")
+    held = {port: sock for port in (8000, 8001) if (sock := held_port(port)) is not None}
+    bare = {**env(), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [str(script), "demo", "--demo-home", str(tmp_path / "node")], cwd=tmp_path, env=bare,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("Serving on"):
+                break
+        out = "".join(lines)
+        assert "Serving on" in out, out + (proc.stderr.read() if proc.stderr else "")
+        for port in held:
+            assert re.search(rf"^Port {port} is in use, so the demo took port \d+ instead", out, re.MULTILINE), out
+        desk = re.search(r"Caseworkers' desk: (http://127\.0\.0\.1:(\d+))", out)
+        assert desk, out
+        if 8001 in held:
+            assert desk.group(2) != "8001"
+        assert httpx.get(desk.group(1) + "/login", timeout=10).status_code == 200
+        command = hint(out, "Partner's cases")
+        assert command[0] == str(script), command
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        finally:
+            proc.kill()
+            for sock in held.values():
+                sock.close()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+
+
+def code_blocks(markdown: str) -> list[str]:
+    return [m.group(1).strip() for m in re.finditer(r"^```[^\n]*\n(.*?)^```", markdown, re.MULTILINE | re.DOTALL)]
+
+
+def test_readme_commands_do_what_the_readme_says() -> None:
+    """(a) installs everything and runs ``intake demo``; (b) installs and runs the whole suite."""
+    readme = ROOT / "README.md"
+    if not readme.is_file():
+        pytest.skip("README.md does not exist yet")
+    blocks = code_blocks(readme.read_text("utf-8"))
+    assert len(blocks) >= 2, "the README opens with two commands"
+    first, second = blocks[0], blocks[1]
+    assert len(first.splitlines()) == 1 and len(second.splitlines()) == 1, "each is one command"
+
+    # (a): a fresh venv, an install of this checkout into it, then the demo
+    steps = [step.strip() for step in first.split("&&")]
+    assert "-m venv" in steps[0], first
+    assert any("pip install" in step for step in steps[1:-1]), first
+    assert re.fullmatch(r"(\S+/bin/)?intake demo", steps[-1]), first
+    listed = run("--help")
+    assert listed.returncode == 0 and re.search(r"^\W*demo\b", listed.stdout, re.MULTILINE), listed.stdout
+
+    # (b): a script in the repo (or pytest itself) that installs and runs pytest
+    target = ROOT / second.split()[0]
+    text = target.read_text("utf-8") if target.is_file() else second
+    assert "pip install" in text or "pip install" in second, second
+    assert "pytest" in text, second
+    if target.is_file():
+        assert os.access(target, os.X_OK), f"{target} is not executable"
+    ci = ROOT / ".ci" / "run"
+    if ci.is_file():
+        assert second in ci.read_text("utf-8"), ".ci/run must call the README's command (b)"
