@@ -9,12 +9,8 @@ crypto-shreds the contact, in this file and in every backup of it.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from intake.domain import (
@@ -30,7 +26,7 @@ from intake.domain import (
     Report,
 )
 from intake.errors import CaseNotFound
-from intake.store.db import Connection, open_store, transaction
+from intake.store.db import Store
 from intake.store.schema import CASES_MIGRATIONS
 from intake.triage import initial_severity
 
@@ -41,21 +37,8 @@ class ContactRecord:
     blob: bytes
 
 
-class CasesStore:
-    def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
-        self.path = Path(path)
-        self._conn: Connection = open_store(self.path, key, CASES_MIGRATIONS, synchronous="FULL", create=create)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """The store's connection in one write transaction, under the store's lock."""
-        with self._lock, transaction(self._conn) as conn:
-            yield conn
+class CasesStore(Store):
+    MIGRATIONS = CASES_MIGRATIONS
 
     # -- draining --------------------------------------------------------------------------------
     def was_drained(self, item_id: str) -> bool:

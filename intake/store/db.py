@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 import sqlcipher3
 
@@ -134,3 +135,28 @@ def migrate(conn: Connection, migrations: Sequence[Migration], *, upto: int | No
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
     return target
+
+
+class Store:
+    """One SQLCipher store: one connection, and the lock every use of it takes.
+
+    Each store (cases.db, inbox.db, the partner's inbox.db and partner.db) names its migrations;
+    opening brings the schema up to date, ``close`` waits for whoever holds the lock.
+    """
+
+    MIGRATIONS: ClassVar[Sequence[Migration]] = ()
+
+    def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
+        self.path = Path(path)
+        self._conn: Connection = open_store(self.path, key, self.MIGRATIONS, synchronous="FULL", create=create)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """The store's connection in one write transaction, under the store's lock."""
+        with self._lock, transaction(self._conn) as conn:
+            yield conn

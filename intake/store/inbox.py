@@ -22,7 +22,7 @@ import sqlcipher3
 from intake import clock
 from intake.domain import BoardStatus, ReceiptHash
 from intake.errors import StoreUnavailable
-from intake.store.db import Connection, open_store
+from intake.store.db import Connection, Store
 from intake.store.schema import INBOX_MIGRATIONS
 
 PUSHED_REV = "desk_pushed_rev"  # meta: the last board revision the remote intake has committed
@@ -43,7 +43,7 @@ class _Job:
         self.error: BaseException | None = None
 
 
-class Inbox:
+class Inbox(Store):
     """Thread-safe access to ``inbox.db``: one connection, one lock, and group commit.
 
     Reports and SMS messages arriving together are written by one writer thread in one
@@ -53,10 +53,10 @@ class Inbox:
 
     MAX_BATCH = 256
 
+    MIGRATIONS = INBOX_MIGRATIONS
+
     def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
-        self.path = Path(path)
-        self._conn: Connection = open_store(self.path, key, INBOX_MIGRATIONS, synchronous="FULL", create=create)
-        self._lock = threading.Lock()
+        super().__init__(path, key, create=create)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
@@ -69,8 +69,7 @@ class Inbox:
         if writer is not None:
             self._jobs.put(None)
             writer.join()
-        with self._lock:
-            self._conn.close()
+        super().close()
 
     # -- group commit ----------------------------------------------------------------------------
     def _grouped(self, fn: Callable[[Connection], None]) -> None:

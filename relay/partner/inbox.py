@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from crypto.envelope import (
 from intake import clock
 from intake.errors import DeliveredByAnotherNode, InvalidInput
 from intake.node import read_key_file, write_key_file
-from intake.store.db import Connection, open_store, transaction
+from intake.store.db import Store
 
 INBOX_KEY_VERSION = 1
 NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
@@ -95,14 +94,8 @@ class RegisteredNode:
         return fingerprint(self.key, kind="ed25519")
 
 
-class PartnerInbox:
-    def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
-        self._conn: Connection = open_store(Path(path), key, INBOX_MIGRATIONS, synchronous="FULL", create=create)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+class PartnerInbox(Store):
+    MIGRATIONS = INBOX_MIGRATIONS
 
     def add_node(self, name: str, key_text: str) -> tuple[RegisteredNode, str]:
         """Register a node; returns it and its bearer token (shown once, stored only as a hash)."""
@@ -114,7 +107,7 @@ class PartnerInbox:
         except ValueError as exc:
             raise InvalidInput(f"node key: {exc}", fields={"key": "invalid"}) from None
         token = secrets.token_urlsafe(32)
-        with self._lock, transaction(self._conn) as conn:
+        with self.transaction() as conn:
             if conn.execute("SELECT 1 FROM nodes WHERE name = ? OR key = ?", (name, key)).fetchone():
                 raise InvalidInput("a node with this name or key is registered already", fields={"name": "taken"})
             cur = conn.execute(
@@ -129,7 +122,7 @@ class PartnerInbox:
         return [RegisteredNode(int(r[0]), r[1], bytes(r[2]), r[3]) for r in rows]
 
     def remove_node(self, name: str) -> None:
-        with self._lock, transaction(self._conn) as conn:
+        with self.transaction() as conn:
             if conn.execute("DELETE FROM nodes WHERE name = ?", (name,)).rowcount == 0:
                 raise InvalidInput(f"no node named {name!r}", fields={"name": "unknown"})
 
@@ -146,7 +139,7 @@ class PartnerInbox:
     def put(self, header: Header, data: bytes, *, via: str, node_id: int | None = None) -> datetime:
         """Keep an envelope (idempotent by id); returns when it was first received."""
         now = clock.now_s().isoformat()
-        with self._lock, transaction(self._conn) as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO envelopes (envelope_id, received_at, via, node_id, data) VALUES (?, ?, ?, ?, ?)",
                 (header.envelope_id, now, via, node_id, data),
@@ -171,7 +164,7 @@ class PartnerInbox:
         return [(r[0], r[1], r[2], bytes(r[3])) for r in rows]
 
     def delete(self, envelope_id: str) -> None:
-        with self._lock, transaction(self._conn) as conn:
+        with self.transaction() as conn:
             conn.execute("DELETE FROM envelopes WHERE envelope_id = ?", (envelope_id,))
 
     def count(self) -> int:

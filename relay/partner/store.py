@@ -8,10 +8,8 @@ inbox (``relay.partner.inbox``) into it; only the keyring's passphrase makes tha
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from nacl.public import PrivateKey
@@ -20,7 +18,7 @@ from pydantic import ValidationError
 from crypto import NodeKeys
 from crypto.envelope import EnvelopeError, Opened, open_envelope
 from intake import clock
-from intake.store.db import Connection, open_store, transaction
+from intake.store.db import Store
 from relay.partner.inbox import InboxHome, RegisteredNode
 from relay.summary import CaseSummary
 
@@ -78,14 +76,8 @@ class Outcome:
     sequence: int = 0
 
 
-class PartnerStore:
-    def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
-        self._conn: Connection = open_store(Path(path), key, PARTNER_MIGRATIONS, synchronous="FULL", create=create)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+class PartnerStore(Store):
+    MIGRATIONS = PARTNER_MIGRATIONS
 
     def seen(self, sender: bytes, sequence: int, envelope_id: str) -> bool:
         with self._lock:
@@ -96,7 +88,7 @@ class PartnerStore:
         return row is not None
 
     def add(self, opened: Opened, summary: CaseSummary, via: str) -> None:
-        with self._lock, transaction(self._conn) as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO summaries (envelope_id, node_key, node_name, sequence, case_ref, created_at, opened_at, "
                 "via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -107,7 +99,7 @@ class PartnerStore:
             )  # fmt: skip
 
     def reject(self, envelope_id: str, reason: str, message: str, via: str, data: bytes | None) -> None:
-        with self._lock, transaction(self._conn) as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO rejected (envelope_id, reason, message, via, at, data) VALUES (?, ?, ?, ?, ?, ?)",
                 (envelope_id, reason, message, via, clock.now_s().isoformat(), data),
