@@ -30,6 +30,7 @@ from channels.sms.service import SmsChannel
 from channels.web.errors import fields_error
 from channels.web.security import require_json
 from crypto import CannotOpen
+from intake.answers import take_pushed_questions
 from intake.domain import BoardStatus
 from intake.errors import InvalidInput, MalformedRequest, TooLarge, Unauthorized
 from intake.pull import ack_items, sealed_items, take_board, take_outbox, token_ok
@@ -117,6 +118,24 @@ class OutboxPush(_Strict):
     sms: list[SmsIn] = Field(max_length=MAX_PUSH)
 
 
+class QuestionIn(_Strict):
+    """A status-board question a paired desk asked (issue 15; intake/desk/asking.py), or withdrew."""
+
+    id: Uid
+    receipt_hash: Hash
+    kind: Literal["confirm", "retaliation"]
+    subject: str = Field(max_length=40, pattern=r"^[a-z_]*$")
+    due_at: int = Field(ge=0, le=2**40)
+    withdrawn: bool = False
+    reporter: Hash | None = None  # the SMS session's hash of the number a question was texted to
+    reporter_until: int = Field(default=0, ge=0, le=2**40)
+    locale: str = Field(default="", max_length=16, pattern=r"^[A-Za-z_]*$")
+
+
+class QuestionsPush(_Strict):
+    questions: list[QuestionIn] = Field(max_length=MAX_PUSH)
+
+
 async def _push(request: Request, model: type[M]) -> M:
     """The pushed JSON body, read up to :data:`MAX_PUSH_BYTES` and validated strictly."""
     require_json(request)
@@ -140,6 +159,22 @@ async def push_board(request: Request) -> JSONResponse:
     messages = [(m.id, bytes.fromhex(m.receipt_hash), m.text, m.at) for m in push.messages]
     new = await run_in_threadpool(take_board, service, statuses, messages)
     log.info("desk push: board statuses=%d messages=%d changed=%d", len(statuses), len(messages), new)
+    return JSONResponse({"stored": new})
+
+
+@router.post("/questions")
+async def push_questions(request: Request) -> JSONResponse:
+    """Questions for the workers' status board a paired desk asked or withdrew; a question pushed
+    again changes nothing, and an answered one stays answered."""
+    service = _check(request)
+    push = await _push(request, QuestionsPush)
+    rows = [
+        (q.id, bytes.fromhex(q.receipt_hash), q.kind, q.subject, q.due_at, q.withdrawn,
+         bytes.fromhex(q.reporter) if q.reporter else None, q.reporter_until, q.locale)
+        for q in push.questions
+    ]  # fmt: skip
+    new = await run_in_threadpool(take_pushed_questions, service, rows)
+    log.info("desk push: questions=%d changed=%d", len(rows), new)
     return JSONResponse({"stored": new})
 
 

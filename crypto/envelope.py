@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -35,7 +36,7 @@ from typing import Any
 import nacl.bindings as b
 import nacl.exceptions
 import nacl.utils
-from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.public import PrivateKey, PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
 from crypto.errors import CryptoError
@@ -218,7 +219,13 @@ def _unb64url(text: str, size: int) -> bytes | None:
 
 def recipient_hint(key: PublicKey) -> bytes:
     """First 8 bytes of SHA-256 over the partner's X25519 public key: the header's ``to`` line."""
-    return hashlib.sha256(bytes(key)).digest()[:_HINT_BYTES]
+    return _hint(bytes(key))
+
+
+@functools.lru_cache(maxsize=64)
+def _hint(key: bytes) -> bytes:
+    # A node seals to, and a partner opens with, one or a few keys: hash each once, not per envelope.
+    return hashlib.sha256(key).digest()[:_HINT_BYTES]
 
 
 def _header_prefix_ok(partial: bytes) -> bool:
@@ -233,8 +240,9 @@ def _header_bytes(envelope_id: str, hint: bytes) -> bytes:
     return _VERSION_LINE + b"id " + envelope_id.encode("ascii") + b"\nto " + hint.hex().encode("ascii") + b"\n---\n"
 
 
-def _signed_message(header: bytes, recipient: bytes, inner: bytes) -> bytes:
-    return SIGNATURE_CONTEXT + header + recipient + inner
+def _signed_message(header: bytes, recipient: bytes, inner: bytes, signature: bytes = b"") -> bytes:
+    """What the node signs; with ``signature`` in front, libsodium's combined form for checking it."""
+    return b"".join((signature, SIGNATURE_CONTEXT, header, recipient, inner))
 
 
 # -- sealing ----------------------------------------------------------------------------------------
@@ -266,12 +274,13 @@ def seal(
         )
     if not isinstance(sender, SigningKey) or not isinstance(recipient, PublicKey):
         raise TypeError("sender must be a SigningKey and recipient a PublicKey")
-    header = _header_bytes(envelope_id, recipient_hint(recipient))
-    inner = bytes(sender.verify_key) + sequence.to_bytes(_U64, "big") + seconds.to_bytes(_U64, "big") + body
-    signature = sender.sign(_signed_message(header, bytes(recipient), inner)).signature
+    partner = bytes(recipient)
+    header = _header_bytes(envelope_id, _hint(partner))
+    inner = b"".join((bytes(sender.verify_key), sequence.to_bytes(_U64, "big"), seconds.to_bytes(_U64, "big"), body))
+    signature = sender.sign(_signed_message(header, partner, inner)).signature
     padded = b.sodium_pad(inner + signature, BUCKET)
     try:
-        sealed = SealedBox(recipient).encrypt(padded)
+        sealed = b.crypto_box_seal(padded, partner)  # SealedBox(recipient).encrypt, minus a wrapper object
     except nacl.exceptions.RuntimeError:
         raise ValueError("the partner's X25519 key is not usable (a small-order point)") from None
     return header + sealed
@@ -282,6 +291,30 @@ def _parse(data: bytes) -> tuple[Header, bytes, bytes]:
     """Header, exact header bytes and sealed body; checks everything that needs no key."""
     if len(data) > MAX_ENVELOPE:
         raise EnvelopeError("too_large", f"the envelope is {len(data)} bytes, over the {MAX_ENVELOPE} byte limit")
+    # The common case, a v1 line then well-formed header lines, in one comparison and one match;
+    # anything else takes the long way below, which says what exactly is wrong.
+    fields = _HEADER_V1.fullmatch(data, len(_VERSION_LINE), HEADER_LEN) if data.startswith(_VERSION_LINE) else None
+    if fields is None:
+        fields = _parse_slow(data)
+    header = Header(VERSION, fields.group(1).decode("ascii"), bytes.fromhex(fields.group(2).decode("ascii")))
+    body = data[HEADER_LEN:]
+    if len(body) < _SEAL + BUCKET:
+        raise EnvelopeError(
+            "truncated",
+            f"envelope {header.envelope_id} is incomplete: {len(data)} bytes, at least {MIN_ENVELOPE} expected",
+            envelope_id=header.envelope_id,
+        )
+    if (len(body) - _SEAL) % BUCKET:
+        raise EnvelopeError(
+            "malformed",
+            f"envelope {header.envelope_id} has a wrong length ({len(data)} bytes): cut short or with bytes added",
+            envelope_id=header.envelope_id,
+        )
+    return header, data[:HEADER_LEN], body
+
+
+def _parse_slow(data: bytes) -> re.Match[bytes]:
+    """The header lines of an envelope that did not pass :func:`_parse`'s quick look, or the error."""
     if not data.startswith(MAGIC):
         if MAGIC.startswith(data):
             raise EnvelopeError("truncated", f"the envelope is incomplete: only {len(data)} bytes of its first line")
@@ -306,21 +339,7 @@ def _parse(data: bytes) -> tuple[Header, bytes, bytes]:
                 "truncated", f"the envelope is incomplete: {len(data)} bytes, its header alone is longer"
             )
         raise EnvelopeError("malformed", "the envelope's header lines are not valid (id, to, ---)")
-    header = Header(VERSION, fields.group(1).decode("ascii"), bytes.fromhex(fields.group(2).decode("ascii")))
-    body = data[HEADER_LEN:]
-    if len(body) < _SEAL + BUCKET:
-        raise EnvelopeError(
-            "truncated",
-            f"envelope {header.envelope_id} is incomplete: {len(data)} bytes, at least {MIN_ENVELOPE} expected",
-            envelope_id=header.envelope_id,
-        )
-    if (len(body) - _SEAL) % BUCKET:
-        raise EnvelopeError(
-            "malformed",
-            f"envelope {header.envelope_id} has a wrong length ({len(data)} bytes): cut short or with bytes added",
-            envelope_id=header.envelope_id,
-        )
-    return header, data[:HEADER_LEN], body
+    return fields
 
 
 def read_header(data: bytes) -> Header:
@@ -349,16 +368,17 @@ def open_envelope(
     """
     header, head, body = _parse(_as_bytes(data, "envelope"))
     eid = header.envelope_id
-    ours = recipient.public_key
-    if not hmac.compare_digest(header.recipient_hint, recipient_hint(ours)):
+    ours = bytes(recipient.public_key)
+    hint = _hint(ours)
+    if not hmac.compare_digest(header.recipient_hint, hint):
         raise EnvelopeError(
             "not_for_this_key",
-            f"envelope {eid} is addressed to partner key {header.recipient_hint.hex()}, "
-            f"not to this one ({recipient_hint(ours).hex()})",
+            f"envelope {eid} is addressed to partner key {header.recipient_hint.hex()}, not to this one ({hint.hex()})",
             envelope_id=eid,
         )
     try:
-        padded = SealedBox(recipient).decrypt(body)
+        # SealedBox(recipient).decrypt(body), minus a wrapper object per envelope.
+        padded = b.crypto_box_seal_open(body, ours, bytes(recipient))
     except nacl.exceptions.CryptoError:
         raise EnvelopeError(
             "altered", f"envelope {eid} cannot be decrypted: altered, or sealed to another key", envelope_id=eid
@@ -383,9 +403,10 @@ def open_envelope(
             f"envelope {eid} was signed by node key {node_key_string(VerifyKey(sender))}, which is not a known node",
             envelope_id=eid,
         )
-    signed, signature = inner[:-_SIG], inner[-_SIG:]
+    signed = inner[:-_SIG]
     try:
-        VerifyKey(sender).verify(_signed_message(head, bytes(ours), signed), signature)
+        # VerifyKey(sender).verify(message, signature), minus the key object and one copy.
+        b.crypto_sign_open(_signed_message(head, ours, signed, inner[-_SIG:]), sender)
     except nacl.exceptions.BadSignatureError:
         raise EnvelopeError(
             "bad_signature",

@@ -31,11 +31,18 @@ PROFILES: dict[str, KdfProfile] = {
         nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE,
     ),
     "moderate": KdfProfile("moderate", nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE),
-    "sensitive": KdfProfile(
-        "sensitive",
-        nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE,
-        nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE,
-    ),
+    # Not libsodium's SENSITIVE (opslimit 4, 1 GiB): unlocking runs inside the desk, so its peak is
+    # the desk's resident size plus memlimit, and 1 GiB more does not fit a 4 GB laptop that also runs
+    # the desk, a browser and its desktop (docs/laptop.md). Half the memory and three times the
+    # passes cost at least as much time, and still 2x moderate's memory and 4x its passes. Measured by
+    # bench/bench_memory.py (issue 14; CPU seconds of one unlock, 2 shared cores, load 5-10; peak = the
+    # unlocking process's VmHWM, 20 MiB of it the process itself):
+    #   moderate            opslimit  3, 256 MiB:  0.4-0.8 s, peak  276 MiB
+    #   sensitive, before   opslimit  4,   1 GiB:  3.0-3.5 s, peak 1045 MiB
+    #   sensitive, now      opslimit 12, 512 MiB:  3.7-4.1 s, peak  533 MiB
+    # Keyrings keep each user's own opslimit and memlimit (crypto/keyring.py), so a keyring made
+    # with the old values unlocks as before; a new passphrase takes these.
+    "sensitive": KdfProfile("sensitive", 12, 512 * 2**20),
     # For the test suite only: the name says so, and `intake init` refuses it unless asked twice
     # (see intake.cli). Never protects anything (after SecureDrop's insecure_scrypt fixture).
     "insecure-test-only": KdfProfile(

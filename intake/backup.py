@@ -13,7 +13,9 @@ The archive inside the sealed payload holds a manifest, a consistent copy of ``c
 SQLCipher-encrypted with the node's cases key), ``intake.key``, and when present a copy of
 ``inbox.db`` and ``settings.toml``. The copies are made with SQLite's online backup API into a
 temporary SQLCipher database in the node folder (0700), keyed like the original, so a running
-intake or desk may keep writing and no plaintext page ever touches the disk.
+intake or desk may keep writing and no plaintext page ever touches the disk. Each copy is read
+whole (``PRAGMA quick_check``) before it goes in: a damaged store makes no backup (StoreDamaged),
+so it never replaces an older good one.
 
 Why the keyring is in clear: the sealed payload opens only with the node's X25519 private key,
 which is derived from the master, which is in the keyring wrapped under each user's passphrase.
@@ -24,8 +26,9 @@ knows the public key.
 
 Restoring (:func:`restore_backup`) checks the checksum, unlocks the keyring with a passphrase,
 checks the MAC, opens the payload, writes the files into a staging folder inside the new node
-folder, opens ``cases.db`` with the cases key and verifies the audit chain, and only then moves the
-files into place. On any failure nothing is left behind.
+folder, opens ``cases.db`` with the cases key, verifies the audit chain and reads every page of
+each store (``quick_check``), and only then moves the files into place. On any failure nothing is
+left behind.
 """
 
 from __future__ import annotations
@@ -49,11 +52,11 @@ import sqlcipher3
 from crypto import CannotOpen, Keyring, KeyringError, NodeKeys, open_item, seal_item
 from crypto.files import write_private_file
 from intake import audit, clock
-from intake.errors import BackupDamaged, BackupError, IntakeError, RestoreRefused, StoreError
+from intake.errors import BackupDamaged, BackupError, IntakeError, RestoreRefused, StoreDamaged, StoreError
 from intake.node import IntakeKeys
 from intake.settings import Settings
 from intake.store import cases as cases_store
-from intake.store.db import Migration, open_store
+from intake.store.db import Migration, check_store, open_store
 from intake.store.schema import CASES_MIGRATIONS, INBOX_MIGRATIONS
 
 MAGIC = b"intake-backup/1\n"
@@ -124,6 +127,8 @@ def snapshot_db(path: Path, key: bytes, migrations: Sequence[Migration], work_di
             finally:
                 target.close()
         except sqlcipher3.Error as exc:
+            if type(exc) is sqlcipher3.DatabaseError:  # not Operational (disk full, locked): a page that fails to read
+                raise StoreDamaged(path, [str(exc)]) from None
             raise StoreError(f"{path}: cannot copy for the backup ({exc})") from None
         finally:
             src.close()
@@ -171,12 +176,14 @@ def make_backup(settings: Settings, keys: NodeKeys) -> tuple[bytes, BackupInfo]:
     if ring.node_id != keys.node_id:
         raise BackupError("the keyring does not belong to the unlocked node")
     with snapshot_db(settings.cases_path, keys.cases_db_key, CASES_MIGRATIONS, home) as copy:
+        _check_copy(copy, keys.cases_db_key, settings.cases_path)
         count, chain = _count_and_verify(copy, keys)  # the copy opens with the cases key; its chain
         cases_db = copy.read_bytes()
     files: list[tuple[str, bytes]] = [("cases.db", cases_db), ("intake.key", settings.intake_key_path.read_bytes())]
     if settings.inbox_path.is_file():
         inbox_key = IntakeKeys.load(settings.intake_key_path).inbox_db.reveal()
         with snapshot_db(settings.inbox_path, inbox_key, INBOX_MIGRATIONS, home) as copy:
+            _check_copy(copy, inbox_key, settings.inbox_path)
             files.append(("inbox.db", copy.read_bytes()))
     if settings.settings_path.is_file():
         files.append(("settings.toml", settings.settings_path.read_bytes()))
@@ -196,6 +203,14 @@ def make_backup(settings: Settings, keys: NodeKeys) -> tuple[bytes, BackupInfo]:
     data = body + mac + hashlib.sha256(body + mac).digest()
     names = tuple(["keyring.json", *(n for n, _ in files)])
     return data, BackupInfo(keys.node_id, created, count, chain, names, size=len(data))
+
+
+def _check_copy(copy: Path, key: bytes, source: Path) -> None:
+    """Every page of the copy, read once (quick_check): a damaged store makes no backup, so a
+    damaged copy never replaces an older good backup at the same path (issue 14)."""
+    problems = check_store(copy, key)
+    if problems:
+        raise StoreDamaged(source, problems)
 
 
 def _count_and_verify(path: Path, keys: NodeKeys) -> tuple[int, audit.VerifyResult]:
@@ -300,10 +315,19 @@ def restore_backup(data: bytes, home: Path, *, user: str | None, passphrase: str
         for name in manifest["files"]:
             write_private_file(staging / name, files[name])
         try:
+            stores = [("cases.db", keys.cases_db_key)]
+            if "inbox.db" in files:
+                stores.append(("inbox.db", IntakeKeys.load(staging / "intake.key").inbox_db.reveal()))
+            # Every page read once, first: a restored node is known to be sound, not assumed, and
+            # counting or verifying a damaged store would fail halfway with SQLite's own error.
+            for name, key in stores:
+                if problems := check_store(staging / name, key):
+                    raise BackupDamaged(f"{name} in the backup is damaged ({problems[0]})")
             count, chain = _count_and_verify(staging / "cases.db", keys)
             if "inbox.db" in files:
-                inbox_key = IntakeKeys.load(staging / "intake.key").inbox_db.reveal()
-                open_store(staging / "inbox.db", inbox_key, INBOX_MIGRATIONS).close()
+                open_store(staging / "inbox.db", stores[1][1], INBOX_MIGRATIONS).close()
+        except BackupDamaged:
+            raise
         except IntakeError as exc:
             raise BackupDamaged(f"a store in the backup does not open ({exc.detail or exc.code})") from None
         os.chmod(home, 0o700)

@@ -10,9 +10,10 @@ import enum
 import re
 import unicodedata
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, NewType
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from i18n import N_
 from intake import clock
@@ -234,3 +235,110 @@ class FollowUpView(BaseModel):
 
 
 Case.model_rebuild()
+
+
+# -- remedy (issue 15): what was done for the workers, in fields a partner can count ------------------
+
+
+class RemedyKind(enum.StrEnum):
+    """What a remedy outcome was (one CAP step's, or a closed case's)."""
+
+    BACK_PAY = "back_pay"
+    OVERTIME_PAY = "overtime_pay"
+    SOCIAL_INSURANCE = "social_insurance"
+    REINSTATEMENT = "reinstatement"
+    RECRUITMENT_FEES_REPAID = "recruitment_fees_repaid"
+    DOCUMENTS_RETURNED = "documents_returned"
+    SAFETY_FIX = "safety_fix"
+    HOURS_REDUCED = "hours_reduced"
+    INJURY_COMPENSATION = "injury_compensation"
+    DISCIPLINARY_OR_APOLOGY = "disciplinary_or_apology"
+    POLICY_CHANGE = "policy_change"
+    OTHER = "other"
+
+
+# The kinds that may carry an amount of money ("other" too: a remedy the list does not name).
+MONEY_KINDS = frozenset({
+    RemedyKind.BACK_PAY, RemedyKind.OVERTIME_PAY, RemedyKind.SOCIAL_INSURANCE, RemedyKind.RECRUITMENT_FEES_REPAID,
+    RemedyKind.INJURY_COMPENSATION, RemedyKind.OTHER,
+})  # fmt: skip
+
+
+class Verification(enum.StrEnum):
+    """How the labour group knows the remedy happened."""
+
+    WORKER = "worker"
+    DOCUMENT = "document"
+    GROUP_VISIT = "group_visit"
+    PARTNER = "partner"
+    NOT_VERIFIED = "not_verified"
+
+
+class WorkerConfirmation(enum.StrEnum):
+    """The worker's answer to "did it happen?" (cases.worker_confirmation; NULL: not asked or not answered)."""
+
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+
+
+class RemedyState(enum.StrEnum):
+    """Where a case's remedy stands, as the desk and the partner's summary show it."""
+
+    IN_REMEDY = "in_remedy"
+    RESOLVED_UNCONFIRMED = "resolved_unconfirmed"
+    RESOLVED_CONFIRMED = "resolved_confirmed"
+    DISPUTED = "disputed"
+
+
+MAX_AMOUNT = Decimal("10") ** 13  # 13 integer digits: enough for a year's wages of a whole factory in dong
+MAX_WORKERS_COVERED = 1_000_000
+_NOT_CURRENCIES = frozenset({"XXX", "XTS"})  # ISO 4217's "no currency" and "testing" codes
+
+
+def is_currency(code: str) -> bool:
+    """An ISO 4217 code Babel knows (CLDR's list, historic codes included: old awards stay readable)."""
+    from babel.numbers import list_currencies
+
+    return code in list_currencies() and code not in _NOT_CURRENCIES
+
+
+class RemedyOutcome(BaseModel):
+    """One remedy outcome: its kind, an amount of money where there was one, for how many workers, and
+    how the group knows. Build one from form or CLI input with :func:`intake.remedy.parse_outcome`,
+    which says which field is wrong; this model refuses the same things as a last line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: RemedyKind
+    amount: Decimal | None = Field(default=None, ge=0, lt=MAX_AMOUNT, decimal_places=4, allow_inf_nan=False)
+    currency: Annotated[str, StringConstraints(pattern=r"^([A-Z]{3})?$")] = ""
+    workers_covered: int = Field(default=1, ge=1, le=MAX_WORKERS_COVERED)
+    verified_by: Verification = Verification.NOT_VERIFIED
+
+    @model_validator(mode="after")
+    def _money(self) -> RemedyOutcome:
+        if self.amount is not None and self.kind not in MONEY_KINDS:
+            raise ValueError("an amount only for a kind of payment")
+        if self.amount is not None and not self.currency:
+            raise ValueError("an amount needs its currency")
+        if self.currency and (self.amount is None or not is_currency(self.currency)):
+            raise ValueError("a currency only with an amount, and only an ISO 4217 code")
+        return self
+
+
+def remedy_state(status: str, confirmation: str | None) -> RemedyState | None:
+    """The remedy state of a case from its status and the worker's answer; None before remedy or when
+    closed otherwise. A worker's "no" or "partly" is a dispute whatever the caseworkers did since,
+    until the case is resolved again (resolving clears the answer: the worker is asked anew)."""
+    if confirmation in (WorkerConfirmation.NO, WorkerConfirmation.PARTLY) and status in (
+        CaseStatus.TRIAGED, CaseStatus.INVESTIGATING, CaseStatus.REMEDY, CaseStatus.RESOLVED,
+    ):  # fmt: skip
+        return RemedyState.DISPUTED
+    if status == CaseStatus.REMEDY:
+        return RemedyState.IN_REMEDY
+    if status == CaseStatus.RESOLVED:
+        if confirmation == WorkerConfirmation.YES:
+            return RemedyState.RESOLVED_CONFIRMED
+        return RemedyState.RESOLVED_UNCONFIRMED
+    return None

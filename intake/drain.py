@@ -17,13 +17,17 @@ from typing import Any, Protocol
 
 import nacl.encoding
 import nacl.hash
+from nacl.public import PrivateKey
 from pydantic import ValidationError
 
 from crypto import CannotOpen, NodeKeys, open_item
 from crypto.fields import encrypt_field, new_key
 from intake.domain import MAX_DESCRIPTION, MAX_SHORT, FollowUp, ReceiptHash, Report
 from intake.services import ITEM_VERSION, normalize_phone
-from intake.store.cases import CasesStore, ContactRecord
+from intake.store.answers import OpenedAnswer, open_answer, store_answer
+from intake.store.cases import CasesStore, ContactRecord, DrainBatch, NewCase
+from intake.store.db import IntegrityError
+from intake.triage import initial_severity
 
 log = logging.getLogger("intake.drain")
 
@@ -64,6 +68,10 @@ class ItemSource(Protocol):
     def delete(self, item_ids: list[str]) -> None: ...
 
 
+ITEM_ERRORS = (CannotOpen, ValueError, KeyError, TypeError, ValidationError)
+STORE_ITEM_ERRORS = (*ITEM_ERRORS, IntegrityError)  # e.g. a receipt hash another case has
+
+
 def drain(
     inbox: ItemSource,
     cases: CasesStore,
@@ -72,10 +80,17 @@ def drain(
     batch: int = 200,
     progress: Callable[[int], None] | None = None,
 ) -> DrainResult:
-    """Open every sealed item into cases.db, deleting each from the inbox only once committed.
+    """Open every sealed item into cases.db, ``batch`` items per write transaction, deleting each
+    from the inbox only once its batch is committed.
 
-    Idempotent by item id: a crash between commit and delete leaves an item whose id is already
-    in ``drained_items``; the next drain only deletes it. Nothing is lost or duplicated.
+    Items are opened and checked before the store's lock is taken; reports in a row are then
+    written a run at a time, in a few statements. An item that cannot be opened or stored is
+    counted ``unreadable`` and left in the inbox (a run holding one is written again item by item,
+    each in a savepoint, so only that item's rows go); a store failure rolls the whole batch back
+    and raises, deleting nothing.
+    Idempotent by item id: a crash between commit and delete leaves items whose ids are already in
+    ``drained_items``; the next drain only deletes them. Nothing is lost or duplicated.
+    ``progress`` gets the number of items each committed batch stored.
     """
     result = DrainResult()
     identity = keys.identity
@@ -84,78 +99,188 @@ def drain(
         rows = inbox.items(limit=batch, after_seq=after)
         if not rows:
             break
-        done: list[str] = []
-        for seq, item_id, blob in rows:
-            after = seq
-            if cases.was_drained(item_id):
-                result.already += 1
-                done.append(item_id)
-                continue
-            try:
-                doc = json.loads(open_item(blob, identity))
-                if not isinstance(doc, dict):  # one odd item must not stop every later drain
-                    raise ValueError("item is not an object")
-                case_id = _store_item(cases, keys, item_id, doc)
-            except (CannotOpen, ValueError, KeyError, TypeError, ValidationError):
-                # Left in the inbox for a later release or a caseworker to look at; never deleted.
-                result.unreadable += 1
-                log.warning("inbox item could not be opened; left in place")
-                continue
-            if doc["kind"] == "recording":
-                result.recordings += 1
-            elif doc["kind"] == "report" or case_id < 0:
-                result.cases += 1
-            else:
-                result.followups += 1
-            if case_id:
-                result.case_ids.append(abs(case_id))
-            done.append(item_id)
-            if progress:
-                progress(1)
+        after = rows[-1][0]
+        before = result.cases + result.followups + result.recordings
+        done = _drain_rows(rows, cases, keys, identity, result)
+        stored = result.cases + result.followups + result.recordings - before
+        if progress and stored:
+            progress(stored)
         if done:
             inbox.delete(done)
     return result
 
 
-def _store_item(cases: CasesStore, keys: NodeKeys, item_id: str, doc: dict[str, Any]) -> int:
-    """Returns the case id; negative when a follow-up had to become a new case."""
+def _drain_rows(
+    rows: list[tuple[int, str, bytes]], cases: CasesStore, keys: NodeKeys, identity: PrivateKey, result: DrainResult
+) -> list[str]:
+    """One batch: open its items (outside the store's lock), then store them in one transaction.
+    Returns the ids the inbox may now delete."""
+    known = cases.drained([item_id for _, item_id, _ in rows])
+    done: list[str] = []
+    opened: list[_Opened] = []
+    seen: set[str] = set()
+    for _seq, item_id, blob in rows:
+        if item_id in known or item_id in seen:
+            result.already += 1
+            done.append(item_id)
+            continue
+        seen.add(item_id)
+        try:
+            opened.append(_open(keys, identity, item_id, blob))
+        except ITEM_ERRORS:
+            _unreadable(result)
+    if not opened:
+        return done
+    with cases.drain_batch() as writes:
+        raced = writes.drained([item.item_id for item in opened])  # another drain got there first
+        run: list[NewCase] = []
+        for item in opened:
+            if item.item_id in raced:
+                result.already += 1
+                done.append(item.item_id)
+            elif item.new_case is not None:
+                run.append(item.new_case)
+            else:  # a follow-up or a recording may need a case of this run: the run goes first
+                _store_run(writes, run, result, done)
+                run = []
+                _store_one(writes, item, result, done)
+        _store_run(writes, run, result, done)
+    return done
+
+
+def _store_run(writes: DrainBatch, run: list[NewCase], result: DrainResult, done: list[str]) -> None:
+    """Reports in a row, in a few statements; if one cannot be stored, each on its own."""
+    if not run:
+        return
+    try:
+        ids = writes.add_reports(run)
+    except STORE_ITEM_ERRORS:
+        for new in run:
+            _store_one(writes, _Opened(new.item_id, "report", new_case=new), result, done)
+        return
+    result.cases += len(ids)
+    result.case_ids.extend(ids)
+    done.extend(new.item_id for new in run)
+
+
+def _store_one(writes: DrainBatch, item: _Opened, result: DrainResult, done: list[str]) -> None:
+    """One item in its own savepoint: stored whole, or counted unreadable and left in the inbox."""
+    try:
+        with writes.item():
+            case_id = _store_item(writes, item)
+    except STORE_ITEM_ERRORS:
+        _unreadable(result)
+        return
+    if item.kind == "recording":
+        result.recordings += 1
+    elif item.kind == "report" or case_id < 0:
+        result.cases += 1
+    else:
+        result.followups += 1
+    if case_id:
+        result.case_ids.append(abs(case_id))
+    done.append(item.item_id)
+
+
+def _unreadable(result: DrainResult) -> None:
+    # Left in the inbox for a later release or a caseworker to look at; never deleted.
+    result.unreadable += 1
+    log.warning("inbox item could not be opened; left in place")
+
+
+@dataclass(slots=True)
+class _Opened:
+    """A sealed item opened and checked, ready to store: a report, a follow-up or a recording."""
+
+    item_id: str
+    kind: str
+    new_case: NewCase | None = None  # a report
+    receipt_hash: ReceiptHash | None = None  # a follow-up's
+    followup: FollowUp | None = None
+    recording_sid: str = ""  # a recording's
+    audio: bytes | None = None
+    content_type: str = ""
+    missing: str = ""
+    answer: OpenedAnswer | None = None  # a worker's answer to a status-board question (issue 15)
+
+
+def _open(keys: NodeKeys, identity: PrivateKey, item_id: str, blob: bytes) -> _Opened:
+    """Open and check one item; raises one of ITEM_ERRORS when it cannot be stored."""
+    doc = json.loads(open_item(blob, identity).decode("utf-8"))  # sealed as UTF-8 (intake.services)
+    if not isinstance(doc, dict):  # one odd item must not stop every later drain
+        raise ValueError("item is not an object")
     if doc.get("v") != ITEM_VERSION or doc.get("id") != item_id:
         raise ValueError("item envelope mismatch")
-    if doc["kind"] == "recording":
+    kind = doc["kind"]
+    if kind == "recording":
         audio = base64.b64decode(doc["audio"]) if "audio" in doc else None
-        return cases.add_recording(
+        return _Opened(
             item_id,
-            str(doc["recording_sid"]),
-            audio,
-            str(doc.get("content_type", "")),
+            kind,
+            recording_sid=str(doc["recording_sid"]),
+            audio=audio,
+            content_type=str(doc.get("content_type", "")),
             missing=str(doc.get("missing", "")),
         )
     receipt_hash = ReceiptHash(bytes.fromhex(doc["receipt_hash"]))
-    if doc["kind"] == "report":
+    if kind == "report":
         fields_in = dict(doc["report"])
         if doc.get("parts"):
-            fields_in.update(_open_parts(keys, doc["parts"], fields_in))
+            fields_in.update(_open_parts(identity, doc["parts"], fields_in))
         report = Report.model_validate(fields_in)
-        return _add_report(cases, keys, item_id, report, receipt_hash, recording_sid=doc.get("recording_sid"))
-    if doc["kind"] == "followup":
-        followup = FollowUp.model_validate(doc["followup"])
-        case_id = cases.add_followup(item_id, receipt_hash, followup)
-        if case_id is not None:
-            return case_id
-        # A code no case has: keep the words as a case of their own rather than drop them.
-        orphan = Report(
-            channel=followup.channel,
-            received_at=followup.received_at,
-            locale=followup.locale,
-            description=followup.text,
-        )
-        return -_add_report(cases, keys, item_id, orphan, receipt_hash)
+        recording_sid = doc.get("recording_sid")
+        if not isinstance(recording_sid, str | None):
+            raise TypeError("recording_sid is not text")
+        link = reporter_link(keys, report.phone) if report.phone else None
+        contact = None
+        phone = report.phone if report.contact_ok else ""
+        if phone or report.name:
+            contact = seal_contact(keys, item_id.encode(), phone=phone, name=report.name)
+        new = NewCase(item_id, report, receipt_hash, initial_severity(report), link, contact, recording_sid or None)
+        return _Opened(item_id, kind, new_case=new)
+    if kind == "followup":
+        return _Opened(item_id, kind, receipt_hash=receipt_hash, followup=FollowUp.model_validate(doc["followup"]))
+    if kind == "answer":  # intake/store/answers.py
+        return _Opened(item_id, kind, answer=open_answer(doc, keys))
     raise ValueError("unknown item kind")
 
 
-def _open_parts(keys: NodeKeys, parts: list[str], base: dict[str, Any]) -> dict[str, str]:
+def _store_item(writes: DrainBatch, item: _Opened) -> int:
+    """Returns the case id; negative when a follow-up had to become a new case."""
+    if item.answer is not None:  # negative: a retaliation check-in's "yes" opened a case
+        return store_answer(writes._conn, item.item_id, item.answer)
+    if item.kind == "recording":
+        return writes.add_recording(
+            item.item_id, item.recording_sid, item.audio, item.content_type, missing=item.missing
+        )
+    if item.new_case is not None:
+        new = item.new_case
+        return writes.add_report(
+            new.item_id,
+            new.report,
+            receipt_hash=new.receipt_hash,
+            reporter_link=new.reporter_link,
+            contact=new.contact,
+            recording_sid=new.recording_sid,
+        )
+    if item.followup is None or item.receipt_hash is None:
+        raise ValueError("unknown item kind")
+    case_id = writes.add_followup(item.item_id, item.receipt_hash, item.followup)
+    if case_id is not None:
+        return case_id
+    # A code no case has: keep the words as a case of their own rather than drop them.
+    followup = item.followup
+    orphan = Report(
+        channel=followup.channel,
+        received_at=followup.received_at,
+        locale=followup.locale,
+        description=followup.text,
+    )
+    return -writes.add_report(item.item_id, orphan, receipt_hash=item.receipt_hash, reporter_link=None, contact=None)
+
+
+def _open_parts(identity: PrivateKey, parts: list[str], base: dict[str, Any]) -> dict[str, str]:
     """Open sealed text parts into report fields: description parts joined, the last factory wins."""
-    identity = keys.identity
     description = [base.get("description") or ""]
     out: dict[str, str] = {}
     for encoded in parts:
@@ -170,22 +295,3 @@ def _open_parts(keys: NodeKeys, parts: list[str], base: dict[str, Any]) -> dict[
             out[part["field"]] = str(part["text"])
     out["description"] = "\n\n".join(d for d in description if d)[:MAX_DESCRIPTION]
     return out
-
-
-def _add_report(
-    cases: CasesStore,
-    keys: NodeKeys,
-    item_id: str,
-    report: Report,
-    receipt_hash: ReceiptHash,
-    *,
-    recording_sid: str | None = None,
-) -> int:
-    link = reporter_link(keys, report.phone) if report.phone else None
-    contact = None
-    phone = report.phone if report.contact_ok else ""
-    if phone or report.name:
-        contact = seal_contact(keys, item_id.encode(), phone=phone, name=report.name)
-    return cases.add_report(
-        item_id, report, receipt_hash=receipt_hash, reporter_link=link, contact=contact, recording_sid=recording_sid
-    )

@@ -36,6 +36,7 @@ subclass)::
       RemoteUnavailable       503 remote_unavailable     the remote intake unreachable; nothing lost
     the CLI and a node's operator:
       StoreError              500 store_error            a store does not open (wrong key, damaged)
+        StoreDamaged          500 store_damaged          a store fails its integrity check (backup)
       NodeError               500 node_error             no node here, or its keyring unreadable
       SettingsError           500 settings_error         a setting that cannot be used (a ValueError too)
       PortInUse               409 port_in_use
@@ -69,6 +70,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from crypto.errors import KeyringError
@@ -270,6 +272,19 @@ class StoreError(IntakeError):
 
     status = 500
     code = "store_error"
+
+
+class StoreDamaged(StoreError):
+    """A store opens but fails its integrity check (``PRAGMA quick_check``): ``path`` and the
+    ``problems`` SQLite found (pages and tables, never content). Raised where damage must stop
+    something (a backup); ``intake check`` and the desk report it instead."""
+
+    code = "store_damaged"
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__(f"{path}: damaged ({problems[0] if problems else 'integrity check failed'})")
+        self.path = path
+        self.problems = problems
 
 
 class NodeError(IntakeError):

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from crypto.files import exclusive_lock
+from intake.answers import questions_pushed, unpushed_questions
 from intake.errors import IntakeError, RemoteUnavailable
 from intake.node import open_inbox
 from intake.settings import Settings
@@ -83,6 +84,7 @@ class Pushed:
     statuses: int = 0
     replies: int = 0
     sms: int = 0
+    questions: int = 0  # status-board questions for the workers, and their withdrawals (issue 15)
 
 
 def push_desk_changes(settings: Settings, remote: RemoteInbox) -> Pushed:
@@ -111,6 +113,8 @@ def push_desk_changes(settings: Settings, remote: RemoteInbox) -> Pushed:
                 inbox.board_pushed(last)
                 pushed.statuses += len(statuses)
                 pushed.replies += len(messages)
+            # before the SMS: a worker's reply to a question texted to them must find it there
+            pushed.questions += push_questions(inbox, remote)
             while rows_sms := inbox.unpushed_outbox(PUSH_ROWS):
                 sms: list[dict[str, Any]] = []
                 size = 0
@@ -129,8 +133,11 @@ def push_desk_changes(settings: Settings, remote: RemoteInbox) -> Pushed:
                 pushed.sms += len(done)
         finally:
             inbox.close()
-    if pushed.statuses or pushed.replies or pushed.sms:
-        log.info("desk push: statuses=%d replies=%d sms=%d", pushed.statuses, pushed.replies, pushed.sms)
+    if pushed.statuses or pushed.replies or pushed.sms or pushed.questions:
+        log.info(
+            "desk push: statuses=%d replies=%d sms=%d questions=%d",
+            pushed.statuses, pushed.replies, pushed.sms, pushed.questions,
+        )  # fmt: skip
     return pushed
 
 
@@ -144,6 +151,22 @@ def push_quietly(settings: Settings, source: RemoteInbox | Inbox) -> Pushed | No
     except IntakeError as exc:
         log.warning("desk push failed (%s); the replies wait here for the next drain", exc.detail or exc.code)
         return None
+
+
+def push_questions(inbox: Inbox, remote: RemoteInbox) -> int:
+    """Push the questions (and withdrawals) this desk put on status boards since the last push."""
+    done = 0
+    while rows := unpushed_questions(inbox, PUSH_ROWS):
+        body = [
+            {"id": q.id, "receipt_hash": q.receipt_hash.hex(), "kind": q.kind, "subject": q.subject,
+             "due_at": q.due_at, "withdrawn": q.withdrawn, "reporter": q.reporter.hex() if q.reporter else None,
+             "reporter_until": q.reporter_until, "locale": q.locale}
+            for _rev, q in rows
+        ]  # fmt: skip
+        remote.push("/desk/v1/questions", {"questions": body})
+        questions_pushed(inbox, rows[-1][0])
+        done += len(rows)
+    return done
 
 
 def _b64(data: bytes) -> str:

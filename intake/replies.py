@@ -38,9 +38,30 @@ REPLY_TEMPLATE_NAMES: dict[str, str] = {
 }
 
 
+# Issue 15 (the partner answers): what a caseworker may tell the worker after reading a partner's
+# message. Never the partner's words themselves: a fixed sentence in the worker's language, which
+# the caseworker reviews (and may edit) in the reply box before it goes to the status board.
+# Translators: told to a worker about their complaint, after a monitoring organisation that works
+# with the labour group (the "partner") acted on it. Keep them short (they may be sent as an SMS).
+PASS_ON_TEMPLATES: dict[str, str] = {
+    "partner_asked": N_("Our partner has asked the company to respond."),
+    "brand_replied": N_("The brand has replied; we are reviewing it."),
+    "buyer_replied": N_("A buyer of the factory has replied; we are reviewing it."),
+    "escalated": N_("We have escalated your case."),
+}
+
+# What the caseworker sees in the pass-on menu (desk catalog).
+PASS_ON_TEMPLATE_NAMES: dict[str, str] = {
+    "partner_asked": i18n.D_("Partner asked the company to respond"),
+    "brand_replied": i18n.D_("The brand replied"),
+    "buyer_replied": i18n.D_("A buyer replied"),
+    "escalated": i18n.D_("Case escalated"),
+}
+
+
 def reply_template(key: str, locale: str) -> str | None:
     """The template ``key`` in ``locale`` (English when the locale has no catalog), or None."""
-    source = REPLY_TEMPLATES.get(key)
+    source = REPLY_TEMPLATES.get(key) or PASS_ON_TEMPLATES.get(key)
     if source is None:
         return None
     return i18n.translations(locale).gettext(source)

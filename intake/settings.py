@@ -78,6 +78,8 @@ class Settings(HomePaths):
     stage_deadlines: str = "new=2,triaged=7,investigating=30,remedy=90"
     # Extra regular expressions (one per line) for worker/badge numbers the relay must redact.
     relay_redact_patterns: str = ""
+    # Days after a case closes when the worker is asked whether they were punished for reporting (issue 15).
+    retaliation_checkin_days: str = "30,90"
 
     # Paths inside the node home (and HomePaths) ---------------------------------------------
     @property
@@ -103,6 +105,16 @@ class Settings(HomePaths):
                 )
             out[stage.strip()] = int(days)
         return out
+
+    def checkin_days(self) -> list[int]:
+        """``retaliation_checkin_days`` as sorted whole days (1 to 3650, at most 10); empty: no check-ins."""
+        parts = [p.strip() for p in self.retaliation_checkin_days.split(",") if p.strip()]
+        if len(parts) > 10 or not all(p.isascii() and p.isdigit() and 1 <= int(p) <= 3650 for p in parts):
+            raise SettingsError(
+                f"retaliation_checkin_days: {self.retaliation_checkin_days!r} is not up to 10 day counts "
+                "from 1 to 3650, comma-separated (e.g. 30,90)"
+            )
+        return sorted({int(p) for p in parts})
 
     def relay_patterns(self) -> list[str]:
         """``relay_redact_patterns`` as a list of regular expressions; a bad one is a SettingsError."""
@@ -154,6 +166,7 @@ class Settings(HomePaths):
             raise SettingsError(f"kdf_profile must be one of {', '.join(PROFILES)}")
         self.deadlines()
         self.relay_patterns()
+        self.checkin_days()
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             raise SettingsError("public_url must start with https:// (or http:// on loopback)")
 

@@ -24,7 +24,9 @@ from typing import Any
 
 from crypto import NodeKeys
 from intake import clock
+from intake.domain import remedy_state
 from intake.errors import CaseNotFound, InvalidInput, NotEligible, Stale
+from intake.store.actions import outcome_of
 from intake.store.cases import CasesStore
 from relay.outbox import Outbox
 from relay.partners import Partners, record
@@ -39,7 +41,7 @@ class Review:
 
     case_id: int
     consent: int
-    state: str  # not_shared | withdrawn | needs_confirmation | to_review | changed | approved
+    state: str  # not_shared | withdrawn | needs_confirmation | to_review | changed | step_overdue | approved
     draft: Draft
     names: tuple[str, ...]
     named_confirmed: bool
@@ -62,8 +64,12 @@ class Review:
         }.get(self.state, "")
 
 
-def _state(consent: int, status: str, confirmed: bool, approved: bool, unchanged: bool) -> str:
-    """A case's place in the gate (``Review.state``); ``unchanged``: the summary is still the approved one."""
+def _state(
+    consent: int, status: str, confirmed: bool, approved: bool, unchanged: bool, step_overdue: bool = False
+) -> str:
+    """A case's place in the gate (``Review.state``); ``unchanged``: the summary is still the approved one
+    (its overdue days counted on the day of approval); ``step_overdue``: but a step of the plan went
+    overdue since, which the partner has not been told: the summary is out of date (escalation)."""
     if consent < 1:
         return "not_shared"
     if status == "withdrawn":
@@ -72,7 +78,21 @@ def _state(consent: int, status: str, confirmed: bool, approved: bool, unchanged
         return "needs_confirmation"
     if not approved:
         return "to_review"
-    return "approved" if unchanged else "changed"
+    if not unchanged:
+        return "changed"
+    return "step_overdue" if step_overdue else "approved"
+
+
+def _overdue(actions: Sequence[tuple[str, str, date, bool]], today: date) -> tuple[int, ...]:
+    """Which steps of the plan are overdue on ``today`` (their indexes)."""
+    return tuple(i for i, (_, _, due, done) in enumerate(actions) if not done and due < today)
+
+
+def _day(stamp: str, default: date) -> date:
+    try:
+        return date.fromisoformat(stamp[:10])
+    except ValueError:
+        return default
 
 
 class Gate:
@@ -114,16 +134,31 @@ class Gate:
                 t for (t,) in conn.execute("SELECT text FROM followups WHERE case_id = ? ORDER BY id", (case_id,))
             ]
             narrative = "\n\n".join(p for p in parts if p.strip())
-        actions = tuple(
-            (a, who, date.fromisoformat(due[:10]), bool(done))
-            for a, who, due, done in conn.execute(
-                "SELECT action, who, due, done_at FROM actions WHERE case_id = ? ORDER BY due, id", (case_id,)
-            )
+        steps = conn.execute(
+            "SELECT action, who, due, done_at, remedy_kind, remedy_amount, remedy_currency, remedy_workers, "
+            "remedy_verified_by FROM actions WHERE case_id = ? ORDER BY due, id",
+            (case_id,),
+        ).fetchall()
+        actions = tuple((a, who, date.fromisoformat(due[:10]), bool(done)) for a, who, due, done, *_ in steps)
+        action_remedy = tuple(
+            (date.fromisoformat(done[:10]) if done else None, outcome_of(remedy)) for _, _, _, done, *remedy in steps
         )
+        outcomes = tuple(
+            (o, date.fromisoformat(at[:10]))
+            for *stored, at in conn.execute(
+                "SELECT kind, amount, currency, workers_covered, verified_by, at FROM case_outcomes "
+                "WHERE case_id = ? ORDER BY id",
+                (case_id,),
+            )
+            if (o := outcome_of(stored)) is not None
+        )
+        (confirmation,) = conn.execute("SELECT worker_confirmation FROM cases WHERE id = ?", (case_id,)).fetchone()
         facts = CaseFacts(
             case_id=case_id, locale=locale, created_month=created[:7], status=status, severity=severity,
             categories=tuple(json.loads(cats or "[]")), workers_affected=int(workers or 1),
             factory_text=factory_text, factory=factory, words=narrative, actions=actions,
+            action_remedy=action_remedy if any(d or o for d, o in action_remedy) else (),
+            outcomes=outcomes, worker_confirmation=confirmation, consent=int(consent),
         )  # fmt: skip
         return facts, int(consent)
 
@@ -148,10 +183,20 @@ class Gate:
             facts, consent = self._facts(conn, case_id, narrative)
             queued, delivered = self.outbox.tally(conn, case_id)
         names = tuple(json.loads(names_json or "[]"))
+        today = clock.now().date()
         draft = build(
-            facts, node_id=self.keys.node_id, names=[*names, *self._contact_name(case_id)], patterns=self.patterns
+            facts,
+            node_id=self.keys.node_id,
+            names=[*names, *self._contact_name(case_id)],
+            patterns=self.patterns,
+            today=today,
         )
-        state = _state(consent, facts.status, bool(confirmed), bool(approved_hash), approved_hash == draft.content_hash)
+        # Overdue days grow every day: what the coordinator approved is compared as of that day, and a
+        # step that went overdue since makes the summary out of date (it needs approval again).
+        approved_on = _day(approved_at, today)
+        unchanged = approved_hash in (draft.content_hash, draft.summary.overdue_as_of(approved_on).content_hash())
+        late = _overdue(facts.actions, today) != _overdue(facts.actions, approved_on)
+        state = _state(consent, facts.status, bool(confirmed), bool(approved_hash), unchanged, late)
         return Review(
             case_id, consent, state, draft, names, bool(confirmed), narrative is not None,
             approved_by, approved_at, queued, delivered,
@@ -224,6 +269,7 @@ class Gate:
                 node_id=self.keys.node_id,
                 names=names,
                 patterns=self.patterns,
+                today=now.date(),
             )
             if current.content_hash != shown_hash:
                 raise Stale(f"case {case_id}: the summary changed since it was shown; review it again")
@@ -270,8 +316,13 @@ class Gate:
     def _inputs(self, facts: CaseFacts, names: Sequence[str], has_contact: bool) -> str:
         """A cheap digest of everything a summary is built from (no redaction run): the case list
         uses it to tell "changed since approval" for many cases at once."""
+        # Issue 15's facts only when the case has them: an approval made before stays current.
+        added = {"action_remedy": (), "outcomes": (), "worker_confirmation": None, "consent": 1}
+        facts_doc = {k: v for k, v in facts.__dict__.items() if k != "factory" and not (k in added and added[k] == v)}
+        if remedy_state(facts.status, facts.worker_confirmation) is not None:
+            facts_doc["remedy_state"] = remedy_state(facts.status, facts.worker_confirmation)
         doc = {
-            "facts": {k: v for k, v in facts.__dict__.items() if k != "factory"},
+            "facts": facts_doc,
             "factory": facts.factory.model_dump() if facts.factory else None,
             "names": list(names), "contact": has_contact, "patterns": list(self.patterns),
         }  # fmt: skip
@@ -290,7 +341,7 @@ class Gate:
             conn = self.store._conn
             columns = (
                 "SELECT c.id, c.consent, c.contact IS NOT NULL, r.names, r.named_confirmed, r.approved_hash, "
-                "r.approved_inputs, r.narrative FROM cases c LEFT JOIN relay_reviews r ON r.case_id = c.id "
+                "r.approved_inputs, r.narrative, r.approved_at FROM cases c LEFT JOIN relay_reviews r ON r.case_id = c.id "
             )
             limit = max(1, min(limit, 1000))
             # Every approved case (an old one may have changed since), then the newest others.
@@ -301,13 +352,22 @@ class Gate:
                 columns + "WHERE c.consent >= 1 AND COALESCE(r.approved_hash, '') = '' ORDER BY c.id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-            for case_id, consent, has_contact, names_json, confirmed, approved, inputs, narrative in rows:
+            today = clock.now().date()
+            for case_id, consent, has_contact, names_json, confirmed, approved, inputs, narrative, at in rows:
                 facts, _ = self._facts(conn, case_id, narrative)
                 names = json.loads(names_json or "[]")
                 unchanged = bool(approved) and inputs == self._inputs(facts, names, bool(has_contact))
-                state = _state(int(consent), facts.status, bool(confirmed), bool(approved), unchanged)
+                late = _overdue(facts.actions, today) != _overdue(facts.actions, _day(at or "", today))
+                state = _state(int(consent), facts.status, bool(confirmed), bool(approved), unchanged, late)
                 out.append((int(case_id), state, int(consent), facts.status))
-        order = {"changed": 0, "to_review": 1, "needs_confirmation": 2, "approved": 3, "withdrawn": 4}
+        order = {
+            "changed": 0,
+            "step_overdue": 0,
+            "to_review": 1,
+            "needs_confirmation": 2,
+            "approved": 3,
+            "withdrawn": 4,
+        }
         return sorted(out, key=lambda x: (order.get(x[1], 5), -x[0]))
 
 

@@ -8,6 +8,9 @@ Failures back off exponentially with jitter (30 s doubling to 6 h); a refusal th
 itself (401/403/404/413/422) waits the longest. Before each send the case is checked again: an
 envelope whose worker withdrew consent since approval is cancelled, never sent.
 
+Each push then collects what the partners wrote back (``relay.inbound.collect``): messages about
+cases, verified and stored in cases.db, each acknowledged to the partner's inbox.
+
 Export: every envelope not yet delivered is written as ``<envelope id>.envelope`` (sealed; safe on
 a USB stick); the partner's ``intake partner import DIR`` reads them. A partner that takes both
 routes sees a duplicate as a replay and keeps one copy.
@@ -30,6 +33,7 @@ from crypto.files import write_private_file
 from crypto.push import HEADER as PUSH_HEADER
 from crypto.push import sign_push
 from intake import clock
+from relay.inbound import CollectReport, Inbound, collect
 from relay.outbox import Outbox
 
 log = logging.getLogger("intake.relay")
@@ -46,6 +50,7 @@ class PushReport:
     failed: dict[str, str] = field(default_factory=dict)
     cancelled: dict[str, str] = field(default_factory=dict)
     waiting: int = 0  # not due yet (backing off) or partner without a URL
+    messages: CollectReport = field(default_factory=CollectReport)  # what the partners sent back
 
 
 def backoff(attempts: int, *, permanent: bool = False, rand: Callable[[], float] = random.random) -> timedelta:
@@ -103,6 +108,8 @@ def push(outbox: Outbox, client: httpx.Client, *, now: datetime | None = None, f
             continue
         outbox.delivered(row.envelope_id, response.content, received_at)
         report.delivered.append(row.envelope_id)
+    # The same exchange brings the partners' messages back: a node behind NAT is reachable only now.
+    report.messages = collect(Inbound(outbox.store, outbox.keys), client)
     log.info(
         "relay push: %d delivered, %d failed, %d cancelled, %d waiting",
         len(report.delivered), len(report.failed), len(report.cancelled), report.waiting,

@@ -61,6 +61,7 @@ class Stage(enum.StrEnum):
     CATEGORIES = "categories"
     CONSENT = "consent"
     CONTACT = "contact"
+    ANSWER = "answer"  # a question on the status board is asked (channels/sms/questions.py, issue 15)
 
 
 class SmsState(BaseModel):
@@ -77,6 +78,11 @@ class SmsState(BaseModel):
     contact_ok: bool | None = None
     resume: Stage | None = None  # where to go back to after the language menu
     page: int = 0  # the language menu's page on the worker's screen
+    # Stage.ANSWER: the question asked (its id, kind and subject code: no free text) and how often
+    question: str = ""
+    question_kind: str = ""
+    question_subject: str = ""
+    asked: int = 0
     started_at: datetime
     updated_at: datetime
 

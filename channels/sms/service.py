@@ -21,17 +21,20 @@ import unicodedata
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import i18n
 from channels.sms import texts
-from channels.sms.conversation import SESSION_IDLE, SmsState, step
+from channels.sms.conversation import SESSION_IDLE, Outcome, SmsState, Stage, step
 from channels.sms.detect import detect_locale
+from channels.sms.questions import answer_turn, asking, question_text
 from crypto import CannotOpen
 from crypto.fields import decrypt_field, encrypt_field
 from crypto.kdf import derive_key
 from i18n import translations
 from i18n.segments import count_segments
 from intake import clock
+from intake.answers import forget_sms_links
 from intake.domain import BoardStatus, Channel, Consent, ReceiptCode, ReceiptHash, Report
 from intake.errors import ReceiptMistyped
 from intake.node import SESSION_LABEL, SMS_OUTBOX_LABEL, SMS_REPLY_LABEL, SMS_SEEN_LABEL, IntakeKeys
@@ -114,6 +117,7 @@ class SmsChannel:
             items = abandoned_item(self.service, state, parts, None) if state else []
             inbox.sms_commit(reporter=reporter, session=None, seen=None, items=items, now=now)
         inbox.forget_seen(int(now.timestamp()) - SEEN_TTL)
+        forget_sms_links(inbox)  # numbers of questions texted a week ago: no longer read as answers
 
     def seal_recipient(self, phone: str, body: str) -> tuple[bytes, bytes]:
         return (
@@ -170,7 +174,14 @@ def _handle(
         # An abandoned conversation: what the worker wrote is kept (internal only), not dropped.
         items.extend(abandoned_item(service, state, parts, msg.sender))
         state, parts = None, []
-    outcome = step(state, msg.body, now)
+    turn = answer_turn(service, reporter, state, msg.body, now)  # a status-board question (issue 15)
+    if turn is not None:
+        outcome = Outcome(turn.state, turn.replies)
+        items.extend(turn.items)
+    else:
+        state = None if state is not None and state.stage is Stage.ANSWER else state  # left: as any message
+        outcome = step(state, msg.body, now)
+    final = outcome.state
     if outcome.reset or outcome.stopped:
         parts = []
     parts = parts + [seal_part(service, k.field, k.text) for k in outcome.keep]
@@ -182,16 +193,18 @@ def _handle(
         replies.append(translations(done.locale).gettext(texts.RECEIPT).format(receipt=format_receipt(receipt)))
         parts = []
     if outcome.status_query is not None:
-        replies.extend(
-            status_replies(
-                service, outcome.status_query, outcome.state.locale if outcome.state else _locale_of(state, msg.body)
-            )
-        )
+        locale = outcome.state.locale if outcome.state else _locale_of(state, msg.body)
+        lines, question = status_and_question(service, outcome.status_query, locale)
+        replies.extend(lines)
+        if question is not None and (final is None or (final.stage in (Stage.LANGUAGE, Stage.ANSWER) and not parts)):
+            # a question is due for this code and no report is being written here: ask it (issue 15)
+            final = asking(question.id, question.kind, question.subject, locale, now)
+            replies.append(question_text(final))
     if outcome.stopped:
         replies = []
     session = None
-    if outcome.state is not None:
-        session = (outcome.state.model_dump_json(), json.dumps([p.hex() for p in parts]).encode())
+    if final is not None:
+        session = (final.model_dump_json(), json.dumps([p.hex() for p in parts]).encode())
     cached_replies = encrypt_field(sms.reply_key(msg), json.dumps(replies).encode(), context=b"replies")
     outbox = [(msg.provider, *sms.seal_recipient(msg.sender, r)) for r in replies] if queue_replies else []
     inbox.sms_commit(
@@ -272,11 +285,16 @@ def query_locale(text: str) -> str:
 
 
 def status_replies(service: IntakeService, code: ReceiptCode, locale: str) -> list[str]:
+    return status_and_question(service, code, locale)[0]
+
+
+def status_and_question(service: IntakeService, code: ReceiptCode, locale: str) -> tuple[list[str], Any]:
+    """The status SMS for a code, and the question due for it (issue 15) or None."""
     t = translations(locale)
     try:
         entry = read_status(service, code)
     except ReceiptMistyped:  # fails the check digit: decided from the code alone, nothing looked up
-        return [t.gettext(texts.STATUS_CHECK)]
+        return [t.gettext(texts.STATUS_CHECK)], None
     # "no reply yet" never stands above a reply (a caseworker answered before moving the case on)
     shown = BoardStatus.IN_REVIEW if entry.messages and entry.status is BoardStatus.RECEIVED else entry.status
     line = t.gettext(texts.STATUS_LINE).format(status=t.gettext(texts.SMS_STATUS[shown.value]))
@@ -288,4 +306,4 @@ def status_replies(service: IntakeService, code: ReceiptCode, locale: str) -> li
             latest = latest[: int(len(latest) * 0.9)]
             text = t.gettext(texts.STATUS_REPLY).format(text=latest + "…")
         replies.append(text)
-    return replies
+    return replies, entry.question

@@ -30,6 +30,8 @@ from channels.web.openapi import (
 )
 from channels.web.render import request_locale
 from channels.web.security import rate_limit, require_json
+from intake import questions
+from intake.answers import accept_answer
 from intake.domain import MAX_DESCRIPTION, MAX_SHORT, Category, Channel, Consent, board_label
 from intake.errors import BadIdempotencyKey, InvalidInput, MalformedRequest
 from intake.once import Once
@@ -103,10 +105,44 @@ class MessageOut(BaseModel):
     text: str
 
 
+class OptionOut(BaseModel):
+    value: int = Field(description="What to send as `answer`.")
+    label: str
+
+
+class QuestionOut(BaseModel):
+    """A question the labour group asks the worker (issue 15), in the request's language."""
+
+    id: str = Field(description="Send it back as `question` with the answer.")
+    text: str
+    options: list[OptionOut]
+
+
 class StatusOut(BaseModel):
     status: str
     status_text: str
     messages: list[MessageOut]
+    question: QuestionOut | None = Field(
+        None, description="Present when a question waits for this receipt's worker: answer it at /api/v1/answers."
+    )
+
+
+class AcceptedOut(BaseModel):
+    accepted: bool = Field(description="Always true: the answer was taken (whether it was kept is not said).")
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    receipt: ReceiptIn
+    question: Annotated[str, Field(min_length=1, max_length=64, description="The question's `id` from /api/v1/status.")]
+    answer: Annotated[
+        int,
+        BeforeValidator(_integer),
+        Field(
+            description="The `value` of the chosen option, as a JSON integer. Any other number is taken and ignored."
+        ),
+    ]
+    locale: str | None = None
 
 
 class FollowUpIn(BaseModel):
@@ -218,8 +254,15 @@ async def post_status(request: Request) -> JSONResponse:
         status=entry.status.value,
         status_text=t.gettext(board_label(entry.status, replied=bool(entry.messages))),
         messages=[MessageOut(at=datetime.fromtimestamp(ts, UTC), text=text) for ts, text in entry.messages],
+        question=None,
     )
-    return JSONResponse(out.model_dump(mode="json"))
+    if entry.question is not None:  # issue 15: "did it happen?" or a retaliation check-in
+        q = entry.question
+        asked = questions.ask(q.id, q.kind, q.subject, request_locale(request))
+        out.question = QuestionOut(
+            id=asked.id, text=asked.text, options=[OptionOut(value=o.value, label=o.label) for o in asked.options]
+        )
+    return JSONResponse(out.model_dump(mode="json", exclude_none=True))
 
 
 @router.post(
@@ -240,4 +283,25 @@ async def post_followup(request: Request) -> JSONResponse:
     followup = build_followup(Channel.API, locale, body.text)
     once = _once(request, "api-followup", {"receipt": code, "text": body.text, "locale": body.locale})
     await run_in_threadpool(accept_followup, request.app.state.service, code, followup, once)
+    return JSONResponse({"accepted": True}, status_code=202)
+
+
+@router.post(
+    "/answers", status_code=202, response_model=AcceptedOut, responses=ERRORS,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(AnswerIn)}}}},
+)  # fmt: skip
+async def post_answer(request: Request) -> JSONResponse:
+    """Answer the question /api/v1/status showed (issue 15). Always 202 for a well-formed code: an
+    unknown receipt, a question that is unknown, not this receipt's or answered already, and an
+    answer that is not one of its options are taken alike and store nothing (no oracle; a question
+    takes one answer). A code failing its check digit gets 400 ``receipt_mistyped``."""
+    body: AnswerIn = await _json(request, AnswerIn)
+    code = parse_receipt(body.receipt)
+    if code is None:
+        raise InvalidInput("bad receipt", fields={"receipt": "receipt"})
+    if body.locale and i18n.normalize(body.locale) is None:
+        raise InvalidInput("unknown locale", fields={"locale": "invalid"})
+    locale = request_locale(request, body.locale)
+    service = request.app.state.service
+    await run_in_threadpool(accept_answer, service, code, body.question, body.answer, Channel.API, locale)
     return JSONResponse({"accepted": True}, status_code=202)

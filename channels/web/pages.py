@@ -19,7 +19,9 @@ from channels.web.errors import FIELD_MESSAGES
 from channels.web.forms import build_followup, report_from_form
 from channels.web.render import render, request_locale
 from channels.web.security import Csrf, rate_limit
-from intake.domain import CATEGORY_LABELS, CONSENT_LABELS, Category, Channel, Consent, Report, board_label
+from intake import questions
+from intake.answers import accept_answer
+from intake.domain import CATEGORY_LABELS, CONSENT_LABELS, Category, Channel, Consent, ReceiptCode, Report, board_label
 from intake.errors import (
     FormAlreadySent,
     FormExpired,
@@ -169,9 +171,18 @@ async def status_submit(request: Request) -> HTMLResponse:
             request, "status.html", locale, status=400, explicit=True, receipt_value=raw[:64],
             error=t.gettext(bad.message), field_errors=_field_messages(locale, bad),
         )  # fmt: skip
+    return _status_page(request, locale, code, entry)
+
+
+def _status_page(request: Request, locale: str, code: ReceiptCode, entry: Any, **extra: Any) -> HTMLResponse:
+    """The worker's status, replies, and the question waiting for them if one is due (issue 15)."""
+    t = i18n.translations(locale)
+    q = entry.question
+    asked = questions.ask(q.id, q.kind, q.subject, locale) if q is not None else None
     return _page(
         request, "status_result.html", locale, explicit=True, receipt=format_receipt(code),
         status_text=t.gettext(board_label(entry.status, replied=bool(entry.messages))), messages=entry.messages,
+        question=asked, **extra,
     )  # fmt: skip
 
 
@@ -210,4 +221,40 @@ async def status_add(request: Request) -> HTMLResponse:
         request, "status_result.html", locale, status=problem.status, headers=problem.headers(), explicit=True,
         receipt=format_receipt(code) if code else raw[:64], text=text, error=t.gettext(problem.message),
         field_errors=_field_messages(locale, problem), status_text=None, messages=[],
+    )  # fmt: skip
+
+
+@router.post("/status/answer")
+async def status_answer(request: Request) -> HTMLResponse:
+    """The answer to the question on the status page (issue 15). Every well-formed answer gets the same
+    thank-you page, whether it was kept or not (an unknown code or question, one answered already, a
+    value that is not an option): the page says nothing about the code (no oracle)."""
+    form, locale, problem = await _checked_form(request)
+    t = i18n.translations(locale)
+    raw = str(form.get("receipt") or "")
+    code = parse_receipt(raw)
+    value = str(form.get("answer") or "").strip()
+    if problem is None and code is None:
+        problem = InvalidInput("bad receipt", fields={"receipt": "receipt"})
+    if problem is None and code is not None and not (value.isascii() and value.isdigit() and len(value) <= 3):
+        # No answer chosen: the status page again, with its question and a word on what to do.
+        try:
+            entry = await run_in_threadpool(read_status, request.app.state.service, code)
+        except ReceiptMistyped as exc:
+            problem = exc
+        else:
+            return _status_page(request, locale, code, entry, answer_error=t.gettext(questions.CHOOSE_ONE))
+    if problem is None and code is not None:
+        service = request.app.state.service
+        question_id = str(form.get("question") or "")[:64]
+        try:
+            await run_in_threadpool(accept_answer, service, code, question_id, int(value), Channel.WEB, locale)
+        except ReceiptMistyped as exc:  # only a tampered form: /status checked the code it carries
+            problem = exc
+        else:
+            return _page(request, "answered.html", locale, explicit=True)
+    problem = problem or InvalidInput("answer")
+    return _page(
+        request, "status.html", locale, status=problem.status, headers=problem.headers(), explicit=True,
+        receipt_value=raw[:64], error=t.gettext(problem.message), field_errors=_field_messages(locale, problem),
     )  # fmt: skip

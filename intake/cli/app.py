@@ -13,7 +13,7 @@ import typer
 
 from crypto import CryptoError, WrongPassphrase
 from i18n import d_
-from intake.cli import backup, cases, channels, desk, factories, node, partner, relay, stats
+from intake.cli import backup, cases, channels, check, desk, factories, node, partner, partner_record, relay, stats
 from intake.cli.common import HomeOpt, _state, console, print_error
 from intake.errors import IntakeError
 
@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 # `intake --help` lists the commands in this order, then the groups in theirs (then `demo`, below).
-for command in (backup.backup, backup.restore, node.init, node.serve, cases.drain):
+for command in (backup.backup, backup.restore, check.check, node.init, node.serve, cases.drain):
     app.command()(command)
 GROUPS = {
     "cases": cases.cases_app,
@@ -42,6 +42,9 @@ GROUPS = {
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
+# The partner's remedy record (issue 15): its own module, which needs intake/cli/partner.py's unlock.
+partner.partner_app.add_typer(partner_record.supply_app, name="supply-chain")
+partner.partner_app.add_typer(partner_record.complaints_app, name="complaints")
 
 
 @app.callback()

@@ -22,7 +22,7 @@ from intake.cli.common import (
     unlock_node,
     unlocked_cases,
 )
-from intake.errors import BackupDamaged, BackupError, RestoreRefused
+from intake.errors import BackupDamaged, BackupError, RestoreRefused, StoreDamaged
 
 audit_app = typer.Typer(help=d_("The audit log of case work (needs the passphrase)."), no_args_is_help=True)
 
@@ -82,7 +82,15 @@ def backup(
     except BackupError:
         fail(d_("{path} exists and is not an intake backup; refusing to overwrite it.").format(path=to))
     keys = unlock_node(settings, user, passphrase_file, passphrase)
-    info = write_backup(settings, keys, to)
+    try:
+        info = write_backup(settings, keys, to)
+    except StoreDamaged as exc:  # nothing written: an older backup at that path stays as it was
+        fail(
+            d_(
+                "{path} is damaged ({problem}). No backup was written. Run 'intake check'; "
+                "restore the node from an earlier backup if it confirms the damage."
+            ).format(path=exc.path, problem=exc.problems[0] if exc.problems else "")
+        )
     console.print(
         dn_(
             "Backup written to {path}: {cases} case, {size} bytes.",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import RenderableType
@@ -28,6 +28,7 @@ from intake.cli.common import (
 from intake.domain import Case
 from intake.errors import IntakeError, RemoteUnavailable
 from intake.node import open_cases
+from intake.store import partner_messages
 
 cases_app = typer.Typer(help=d_("Read cases (needs the passphrase)."), no_args_is_help=True)
 
@@ -131,13 +132,18 @@ def cases_show(
     passphrase: PassEnvOpt = None,
 ) -> None:
     """Show one case with the worker's own words and follow-ups."""
-    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, _keys, store):
+    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, keys, store):
         try:
             case = store.get_case(case_id)
         except IntakeError:
             fail(d_("There is no case {id}.").format(id=case_id))
+        messages = [m.as_json() for m in partner_messages.for_case(store, case_id)]
+        remedy = _remedy(store, keys, case_id)
     if as_json:
-        typer.echo(json.dumps(case.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        doc = case.model_dump(mode="json")
+        doc["partner_messages"] = messages  # issue 15: what partners said about this case (relay/inbound.py)
+        doc.update(remedy)  # issue 15: the plan with each step's remedy, the case's outcomes, remedy state
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
     console.print(
         "[bold]"
@@ -158,3 +164,61 @@ def cases_show(
     for f in case.followups:
         console.print(f"[dim]{f.received_at:%Y-%m-%d %H:%M} {f.channel.value}[/dim]")
         console.print(f.text, highlight=False, markup=False)
+    _print_remedy(remedy)
+    if messages:
+        console.print("\n[bold]" + d_("Messages from partners") + "[/bold]")
+    for m in messages:
+        console.print(f"[dim]{m['received_at']} {m['partner']} ({m['kind']})[/dim]", highlight=False)
+        console.print(m["text"], highlight=False, markup=False)
+
+
+def _remedy(store: Any, keys: Any, case_id: int) -> dict[str, Any]:
+    """The case's plan (each step with its ``remedy`` outcome or null), its outcomes, the worker's
+    confirmation and the remedy state, as ``intake cases show --json`` prints them."""
+    from intake.remedy import outcome_json
+    from intake.store.actions import Actions
+    from intake.store.casework import CaseWork
+    from intake.store.remedy import CaseRemedy
+
+    work = CaseWork(store, keys)
+    remedy = CaseRemedy(work)
+    state = remedy.states([case_id]).get(case_id)
+    return {
+        "actions": [
+            {"id": a.id, "action": a.action, "who": a.who, "due": a.due.isoformat(), "evidence": a.evidence,
+             "done": a.done, "done_at": a.done_at.isoformat() if a.done_at else None, "overdue": a.overdue,
+             "remedy": outcome_json(a.outcome)}
+            for a in Actions(work).plan(case_id)
+        ],
+        "outcomes": [
+            {"id": o.id, **(outcome_json(o.outcome) or {}), "recorded_at": o.at.isoformat(), "user": o.user}
+            for o in remedy.outcomes(case_id)
+        ],
+        "worker_confirmation": remedy.confirmation(case_id),
+        "remedy_state": state.value if state else None,
+    }  # fmt: skip
+
+
+def _print_remedy(remedy: dict[str, Any]) -> None:
+    if remedy["actions"]:
+        console.print("\n[bold]" + d_("Corrective action plan") + "[/bold]")
+    for a in remedy["actions"]:
+        done = (
+            d_("done {date}").format(date=a["done_at"][:10]) if a["done"] else (d_("overdue") if a["overdue"] else "")
+        )
+        console.print(Text(f"{a['due']}  {a['who']}  {a['action']}  {done}"))
+        if a["remedy"]:
+            console.print(Text("    " + _outcome_line(a["remedy"])))
+    if remedy["outcomes"]:
+        console.print("\n[bold]" + d_("Remedy outcomes") + "[/bold]")
+    for o in remedy["outcomes"]:
+        console.print(Text(_outcome_line(o)))
+    if remedy["remedy_state"]:
+        console.print(d_("Remedy state: {state}").format(state=remedy["remedy_state"]))
+
+
+def _outcome_line(o: dict[str, Any]) -> str:
+    money = f" {o['amount']} {o['currency']}" if o.get("amount") is not None else ""
+    return d_("{kind}{money}, workers covered: {workers}, verified: {verified}").format(
+        kind=o["kind"], money=money, workers=o["workers_covered"], verified=o["verified_by"]
+    )

@@ -230,21 +230,34 @@ def partner_open(
 def partner_cases_list(
     as_json: JsonOpt = False, user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None
 ) -> None:
-    """Every case received (newest version), across all nodes."""
+    """Every case received (newest version), across all nodes; longest overdue remedy step first."""
+    from intake import clock
+
+    today = clock.now().date()
     with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
-        latest = store.latest()
+        latest = store.by_overdue(today)
     rows = [
         {
             "node": v.node, "case_ref": v.summary.case_ref, "factory": v.summary.factory.name,
             "country": v.summary.factory.country, "categories": v.summary.categories, "severity": v.summary.severity,
             "first_reported": v.summary.first_reported, "status": v.summary.status, "versions": n,
+            "remedy_state": v.summary.remedy_state.value if v.summary.remedy_state else None,
+            "days_overdue": days,
+            "overdue_who": sorted({s.who for s in v.summary.overdue_as_of(today).overdue_steps}),
         }
-        for v, n in sorted(latest, key=lambda x: (x[0].node, x[0].summary.case_ref))
+        for v, n, days in latest
     ]  # fmt: skip
-    headers = (d_("Node"), d_("Case"), d_("Factory"), d_("Categories"), d_("Month"), d_("Status"), d_("Versions"))
+    headers = (
+        d_("Node"), d_("Case"), d_("Factory"), d_("Categories"), d_("Month"), d_("Status"), d_("Overdue"),
+        d_("Versions"),
+    )  # fmt: skip
     print_json_or_table(rows, as_json, headers, (
         (escape(r["node"]), r["case_ref"], escape(r["factory"]), ", ".join(r["categories"]),
-         r["first_reported"], r["status"], str(r["versions"]))
+         r["first_reported"], r["status"] + (f" ({r['remedy_state']})" if r["remedy_state"] else ""),
+         dn_("{days} day overdue: {who}", "{days} days overdue: {who}", r["days_overdue"]).format(
+             days=r["days_overdue"], who=", ".join(r["overdue_who"]))
+         if r["days_overdue"] else "",
+         str(r["versions"]))
         for r in rows
     ))  # fmt: skip
 
@@ -280,14 +293,42 @@ def partner_cases_show(
 def partner_report(
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help=d_("Print CSV."))] = False,
+    remedy: Annotated[
+        bool,
+        typer.Option("--remedy", help=d_("The remedy record per factory, parent company, brand and public buyer.")),
+    ] = False,
+    buyer: Annotated[
+        str | None,
+        typer.Option("--buyer", help=d_("One public buyer's evidence pack: its factories and their remedy records.")),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help=d_("text, json, csv or html (html with --remedy or --buyer)."))
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=d_("Write to this file instead of the screen."))] = None,
     user: UserOpt = None,
     passphrase_file: PassFileOpt = None,
     passphrase: PassEnvOpt = None,
 ) -> None:
-    """Cases by factory, category and month across all nodes; counts under 5 shown as <5."""
+    """Cases by factory, category and month across all nodes; counts under 5 shown as <5. With --remedy
+    the remedy record, with --buyer NAME one public buyer's evidence pack (docs/relay.md)."""
     from intake.stats import public_csv
     from relay.partner.report import report
 
+    legacy = "json" if as_json else "csv" if as_csv else None
+    if (as_json and as_csv) or (fmt and legacy and fmt != legacy):
+        fail(d_("Choose one format: --format, --json or --csv."))
+    fmt = (fmt or legacy or "text").strip().lower()
+    if fmt not in ("text", "json", "csv", "html"):
+        fail(d_("Unknown format {name}; choose one of: {choices}").format(
+            name=escape(fmt), choices="text, json, csv, html"))  # fmt: skip
+    if remedy and buyer is not None:
+        fail(d_("Choose --remedy or --buyer, not both."))
+    if remedy or buyer is not None:
+        _remedy_report(buyer, fmt, out, user, passphrase_file, passphrase)
+        return
+    if fmt == "html" or out is not None:
+        fail(d_("--format html and --out are for --remedy and --buyer."))
+    as_json, as_csv = fmt == "json", fmt == "csv"
     with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
         doc = report(store)
     if as_csv:
@@ -317,3 +358,133 @@ def partner_report(
         groups.add_row(escape(factory), str(n))
     console.print(groups)
     console.print(escape(doc["note"]))
+
+
+def _remedy_report(
+    buyer: str | None,
+    fmt: str,
+    out: Path | None,
+    user: str | None,
+    passphrase_file: Path | None,
+    passphrase: str | None,
+) -> None:
+    """The remedy record (issue 15), or one buyer's pack from it: same suppression, same figures."""
+    from intake.cli.partner_render import emit, render_pack, render_record
+    from relay.partner.remedy import record
+
+    if buyer is not None and not buyer.strip():
+        fail(d_("Name the public buyer: --buyer NAME."))
+    with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
+        rec = record(store)
+    if buyer is None:
+        text = render_record(rec, fmt)
+    else:
+        found = rec.buyer(buyer)
+        if found is None:  # say so and list nothing: a typo must not print another buyer's pack
+            fail(d_("No public buyer {name} in the supply-chain register or in the summaries received "
+                    "('intake partner supply-chain list' shows them).").format(name=escape(buyer)))  # fmt: skip
+        text = render_pack(rec, *found, fmt)
+    if text is not None:
+        emit(text, out)
+    elif out is not None:
+        fail(d_("--out needs --format json, csv or html."))
+
+
+# -- the other direction: messages to the node that sent a case (docs/relay.md) -------------------------
+@partner_app.command("message")
+def partner_message(
+    case_ref: Annotated[str, typer.Argument(help=d_("The case reference, as 'intake partner cases list' shows it."))],
+    text_file: Annotated[Path, typer.Option("--text-file", help=d_("The message: a UTF-8 text file."))],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help=d_("question, brand_response, buyer_response, escalation_decision or update_request."),
+        ),
+    ] = "question",
+    node: Annotated[str | None, typer.Option("--node", help=d_("The node that sent the case, if several did."))] = None,
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Queue a signed, sealed message for the node that sent case REF; it takes it on its next push."""
+    from relay.message import KINDS, MAX_TEXT
+    from relay.partner.outgoing import compose, nodes_for
+
+    ref = case_ref.strip().lower()
+    if kind not in KINDS:
+        fail(d_("Unknown kind {kind}; choose one of: {choices}").format(kind=escape(kind), choices=", ".join(KINDS)))
+    try:
+        raw = text_file.read_bytes()
+    except OSError as exc:
+        fail(d_("Cannot read {path}: {reason}").format(path=text_file, reason=exc.strerror))
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        fail(d_("{path} is not UTF-8 text.").format(path=text_file))
+    if not text:
+        fail(d_("The message is empty."))
+    if len(text) > MAX_TEXT:
+        fail(d_("The message is {n} characters long; at most {max} fit in one.").format(n=len(text), max=MAX_TEXT))
+    with _partner_db(user, passphrase_file, passphrase) as (home, keys, store):
+        senders = [n for n in nodes_for(store, ref) if node is None or n[1] == node]
+        if not senders:
+            fail(d_("No case {ref}.").format(ref=escape(case_ref)))
+        if len(senders) > 1:
+            fail(d_("Case {ref} came from several nodes; name one with --node.").format(ref=ref))
+        inbox = home.open_inbox()
+        try:
+            registered = {n.key for n in inbox.nodes()}
+        finally:
+            inbox.close()
+        if senders[0][0] not in registered:
+            fail(d_("{node} is no longer registered: the message cannot be sent.").format(node=escape(senders[0][1])))
+        queued = compose(home, keys, store, ref, text, kind=kind, node=senders[0][1])
+    console.print(
+        d_("Message queued for {node} (#{seq}): it leaves when the node next pushes, or with 'intake partner export'.")
+        .format(node=escape(queued.node), seq=queued.sequence),
+        highlight=False,
+    )  # fmt: skip
+
+
+@partner_app.command("export")
+def partner_export(
+    to: Annotated[Path, typer.Option("--to", help=d_("Folder to write the messages to (e.g. a USB stick)."))],
+    node: Annotated[str | None, typer.Option("--node", help=d_("Only this node's messages."))] = None,
+) -> None:
+    """Write the messages no node has taken yet as files (sealed: safe to carry); the node imports the folder."""
+    from relay.partner.outgoing import export
+
+    try:
+        written = export(_home(), to, node=node)
+    except OSError as exc:
+        fail(d_("Cannot write to {path}: {reason}").format(path=to, reason=exc.strerror))
+    console.print(
+        dn_("{n} message written to {path}.", "{n} messages written to {path}.", len(written)).format(
+            n=len(written), path=to
+        )
+    )
+
+
+@partner_app.command("messages")
+def partner_messages(
+    as_json: JsonOpt = False, user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None
+) -> None:
+    """Every message sent to a node: about which case, and whether the node took it."""
+    from relay.partner.outgoing import listing
+
+    with _partner_db(user, passphrase_file, passphrase) as (home, _keys, store):
+        rows = listing(home, store)
+    out: list[dict[str, Any]] = [
+        {"message_id": r.message_id, "node": node, "case_ref": ref, "kind": kind, "sequence": r.sequence,
+         "created_at": r.created_at, "exported_at": r.exported_at or None, "acked_at": r.acked_at or None,
+         "outcome": r.outcome or None}
+        for r, node, ref, kind in rows
+    ]  # fmt: skip
+    headers = (d_("Node"), d_("Case"), d_("Sequence"), d_("State"))
+    print_json_or_table(out, as_json, headers, (
+        (escape(str(m["node"])), str(m["case_ref"]), str(m["sequence"]),
+         d_("answered {at}: {outcome}").format(at=m["acked_at"], outcome=m["outcome"]) if m["acked_at"]
+         else d_("exported {at}").format(at=m["exported_at"]) if m["exported_at"] else d_("pending"))
+        for m in out
+    ))  # fmt: skip

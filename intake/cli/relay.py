@@ -234,7 +234,53 @@ def relay_push(
     )  # fmt: skip
     for envelope_id, error in report.failed.items():
         err.print(f"{envelope_id}: {escape(error)}", highlight=False)
-    if report.failed:
+    refused = _print_messages(report.messages.outcomes)
+    for name, error in report.messages.errors.items():
+        err.print(d_("{partner}: messages not collected ({reason})").format(partner=escape(name), reason=escape(error)))
+    if report.failed or refused:
+        raise typer.Exit(2)
+
+
+def _print_messages(outcomes: Any, names: Any = None) -> int:
+    """One line for what partners sent back, and one per refusal with why (named by file when from
+    a folder); returns how many were refused."""
+    refused = [o for o in outcomes if not o.ok]
+    if outcomes:
+        console.print(
+            d_("Partner messages: {stored} new, {duplicate} already here, {refused} refused.").format(
+                stored=sum(o.status == "stored" for o in outcomes),
+                duplicate=sum(o.status == "duplicate" for o in outcomes), refused=len(refused),
+            )
+        )  # fmt: skip
+    for i, o in enumerate(outcomes):
+        if o.ok:
+            continue
+        err.print(
+            d_("{id}: message refused: {reason} ({detail})").format(
+                id=names[i] if names else o.message_id or "-", reason=o.reason, detail=escape(o.detail)
+            ),
+            highlight=False,
+        )
+    return len(refused)
+
+
+@relay_app.command("import")
+def relay_import(
+    folder: Annotated[Path, typer.Argument(help=d_("Folder with .message files from a partner."))],
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Take partner messages from a folder (a USB stick): verified, then stored with their cases."""
+    from relay.inbound import Inbound, import_folder
+
+    if not folder.is_dir():
+        fail(d_("{path} is not a folder.").format(path=folder))
+    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, keys, store):
+        results = import_folder(Inbound(store, keys), folder)
+    if not results:
+        console.print(d_("No .message files in {path}.").format(path=folder))
+    if _print_messages([o for _name, o in results], [name for name, _o in results]):
         raise typer.Exit(2)
 
 

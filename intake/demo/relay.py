@@ -3,7 +3,8 @@
 Everything a real pairing does happens here, only without the phone call to compare fingerprints:
 the partner registers the node's key and gets a token for it; the node registers the partner's key,
 URL and token; a coordinator approves two consented cases (bound to the summary's hash); the node
-pushes the sealed envelopes over HTTP; the partner verifies, decrypts and lists them.
+pushes the sealed envelopes over HTTP; the partner verifies, decrypts and lists them; then the partner
+asks a question about one case and the node takes it on its next push (issue 15).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from intake.settings import Settings
 from relay.gate import Relay
 from relay.partner.app import create_partner_app
 from relay.partner.home import init_partner
+from relay.partner.outgoing import compose
 from relay.partner.store import open_pending
 from relay.transport import push
 
 DEMO_PARTNER_USER = "analyst"
+DEMO_QUESTION = "Has the factory answered about the unpaid overtime? We plan to raise it with the brand this month."
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,16 @@ def run_relay_demo(settings: Settings, keys: NodeKeys, passphrase: str, console:
                     break
             with httpx.Client(timeout=10) as client:
                 sent = push(relay, client)
+                pkeys = home.unlock(DEMO_PARTNER_USER, passphrase)
+                pstore = home.open_db(pkeys)
+                try:
+                    outcomes = open_pending(home, pkeys, pstore)
+                    latest = pstore.latest()
+                    if latest:  # the partner answers (issue 15): a question the node takes on its next push
+                        compose(home, pkeys, pstore, sorted(v.summary.case_ref for v, _ in latest)[0], DEMO_QUESTION)
+                finally:
+                    pstore.close()
+                answered = push(relay, client).messages.outcomes if latest else []
         finally:
             store.close()
     finally:
@@ -73,13 +86,6 @@ def run_relay_demo(settings: Settings, keys: NodeKeys, passphrase: str, console:
     console.print(
         d_("Relayed {n} approved summaries to a demo partner over HTTP ({url}).").format(n=len(sent.delivered), url=url)
     )
-    pkeys = home.unlock(DEMO_PARTNER_USER, passphrase)
-    pstore = home.open_db(pkeys)
-    try:
-        outcomes = open_pending(home, pkeys, pstore)
-        latest = pstore.latest()
-    finally:
-        pstore.close()
     table = Table(d_("Case"), d_("Factory"), d_("Categories"), d_("Month"), d_("Narrative (redacted)"))
     for version, _n in latest:
         s = version.summary
@@ -91,4 +97,10 @@ def run_relay_demo(settings: Settings, keys: NodeKeys, passphrase: str, console:
         )
     )
     console.print(table)
+    for o in answered:
+        if o.status == "stored":
+            console.print(
+                d_("The partner asked a question about case {id}; the node took it on its next push (see the case in the desk).")
+                .format(id=o.case_id)
+            )  # fmt: skip
     return RelayDemo(partner_home, sum(o.ok for o in outcomes), [v.summary.case_ref for v, _ in latest])

@@ -163,6 +163,26 @@ def run_demo(*, port: int | None, desk_port: int | None, once: bool, home: Path 
         from intake.demo.relay import run_relay_demo
 
         partner = run_relay_demo(settings, keys, passphrase, console)
+        from intake.demo.remedy import resolve_one
+
+        resolved = resolve_one(settings, keys, receipts[0])  # issue 15: the worker is asked whether it happened
+        if resolved:
+            console.print(
+                d_(
+                    "Case {id} went from new to remedy to resolved, with back pay; the status page of receipt "
+                    "{receipt} now asks the worker whether it happened."
+                ).format(id=resolved, receipt=receipts[0])
+            )
+        from intake.demo.remedy import retaliation_check_in
+
+        closed, opened = retaliation_check_in(settings, keys, base, receipts[1])
+        if opened:
+            console.print(
+                d_(
+                    "The worker of case {id} answered a retaliation check-in: yes, punished for reporting. "
+                    "Urgent case {new} was opened, linked to it."
+                ).format(id=closed, new=opened)
+            )
         console.print()
         console.print(d_("Try it:"))
         console.print("  " + d_("Report form: {url}").format(url=f"{base}/report"))

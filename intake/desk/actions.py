@@ -1,7 +1,9 @@
 """Desk routes for corrective action plans, and the plan and stage deadline shown on the case page.
 
 ``POST /cases/{id}/actions`` adds an action (what, who must act, due date, evidence);
-``POST /cases/{id}/actions/{aid}/done`` marks it done, or not done again with ``undo=1``.
+``POST /cases/{id}/actions/{aid}/done`` marks it done, with its remedy outcome if the form has one
+(kind, amount, currency, workers_covered, verified_by; intake/desk/remedy.py), or sets the outcome
+of a step already done; or marks it not done again with ``undo=1``.
 Both need a caseworker's session and the form's CSRF token; every change is audited.
 """
 
@@ -16,7 +18,9 @@ from starlette.responses import RedirectResponse, Response
 
 from i18n import D_, d_
 from intake import clock
+from intake.desk import asking
 from intake.desk.http import current, form_of, page
+from intake.desk.remedy import outcome_from_form, problem_text
 from intake.desk.sessions import Session
 from intake.errors import InvalidInput
 from intake.settings import Settings
@@ -84,10 +88,17 @@ async def action_done(request: Request, case_id: int, action_id: int) -> Respons
     session = current(request)
     form = await form_of(request, session)
     plan = Actions(CaseWork(session.store, session.keys))
+    done = form.get("undo") != "1"
     try:
-        await run_in_threadpool(plan.set_done, case_id, action_id, form.get("undo") != "1")
+        outcome = outcome_from_form(form) if done else None
+    except InvalidInput as exc:  # nothing marked done: the step and its outcome go in together
+        return _refused(session, problem_text(exc))
+    try:
+        changed = await run_in_threadpool(plan.set_done, case_id, action_id, done, outcome)
     except InvalidInput:
         return _refused(session, d_("There is no such action on this case."))
+    if changed:  # the worker is asked whether it happened (issue 15)
+        await run_in_threadpool(asking.after_action, request.app.state.settings, session, case_id, action_id, done)
     return RedirectResponse(f"/cases/{case_id}#plan", status_code=303)
 
 

@@ -1,7 +1,7 @@
 """``create_desk_app(settings)``: the desk, put together from its pages; routers and middleware only.
 
 The pages: intake/desk/login.py (unlock, lock), cases.py (case list and search, case page, workflow,
-notes, replies), factories.py, actions.py, dashboard.py, relay.py; what they share is in http.py.
+notes, replies), factories.py, actions.py, remedy.py, dashboard.py, relay.py; what they share is in http.py.
 Forms carry a per-session CSRF token, and the unlock form a token of its own (intake/desk/guard.py);
 the session cookie is HttpOnly, SameSite=Strict and lives only in this process's memory. Every page is served with the same strict headers as the worker
 surface, and loads nothing from any other origin.
@@ -24,17 +24,20 @@ from starlette.responses import RedirectResponse, Response
 import i18n
 from i18n import d_
 from intake import clock
-from intake.desk import actions, cases, dashboard, factories, login, relay
+from intake.desk import actions, cases, dashboard, factories, login, relay, remedy
 from intake.desk.drain import push_to_remote
 from intake.desk.guard import LoginGuard, host_allowed, host_name
+from intake.desk.health import store_unreadable
 from intake.desk.http import COOKIE, HEADERS, HERE, _Login, page
 from intake.desk.relay import PUSH_EVERY, push_in_background
 from intake.desk.sessions import Membership, Sessions
+from intake.desk.shared import SharedCases
 from intake.errors import CaseNotFound, Forbidden, IntakeError
 from intake.settings import Settings
+from intake.store.db import DatabaseError
 
 log = logging.getLogger("intake.desk")
-PAGES = (factories, dashboard, actions, relay, login, cases)
+PAGES = (factories, dashboard, actions, remedy, relay, login, cases)
 
 
 def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastAPI:
@@ -63,6 +66,7 @@ def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastA
 
     app = FastAPI(title="Grievance desk", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.sessions = sessions
+    app.state.cases_db = SharedCases()  # one cases.db connection for every session (intake/desk/shared.py)
     app.state.login_guard = LoginGuard()
     app.state.settings = settings
     app.state.last_drain = 0.0  # intake/desk/drain.py
@@ -103,6 +107,14 @@ def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastA
         return page(
             "message.html", status=exc.status, message=message, session=sessions.get(request.cookies.get(COOKIE))
         )
+
+    @app.exception_handler(DatabaseError)
+    async def store_failed(request: Request, exc: Exception) -> Response:
+        # A page of the case store that cannot be read (damaged, or the disk failing): one clear page
+        # that says what to do, never a 500 with a traceback (issue 14).
+        log.warning("desk request failed reading the case store (%s)", type(exc).__name__)
+        session = sessions.get(request.cookies.get(COOKIE))
+        return page("message.html", status=503, message=store_unreadable(), session=session)
 
     return app
 

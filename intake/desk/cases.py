@@ -8,6 +8,7 @@ needs a caseworker's session and its CSRF token (intake/desk/http.py).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +18,8 @@ from starlette.responses import HTMLResponse, Response
 import i18n
 from channels.sms.service import SmsChannel
 from i18n import d_
-from intake.desk import actions
+from intake.desk import actions, asking, remedy
+from intake.desk import partner_messages as partner_msgs
 from intake.desk.drain import drain_if_due
 from intake.desk.http import current, form_of, page
 from intake.desk.labels import t_worker
@@ -28,8 +30,10 @@ from intake.node import open_inbox
 from intake.replies import REPLY_TEMPLATE_NAMES, reply_template
 from intake.services import IntakeService
 from intake.settings import Settings
+from intake.store.caselist import Page
 from intake.store.casework import SEVERITIES, TRANSITIONS, CaseWork, Filters
 from intake.store.factories import Factories
+from intake.store.remedy import CaseRemedy
 
 router = APIRouter()
 
@@ -43,17 +47,36 @@ async def cases(request: Request) -> HTMLResponse:
         status=q.get("status", ""), category=q.get("category", ""), channel=q.get("channel", ""),
         locale=q.get("locale", ""), severity=q.get("severity", ""), q=q.get("q", "")[:200],
         overdue=q.get("overdue") == "1", factory_id=_int_or_none(q.get("factory")),
+        before=_int_or_none(q.get("before")),
     )  # fmt: skip
     settings: Settings = request.app.state.settings
     work, deadlines = CaseWork(session.store, session.keys), settings.deadlines()
-    found = await run_in_threadpool(work.find, filters, deadlines)
+    found, listed = await run_in_threadpool(work.find_page, filters, deadlines)
+    searched, older = _searched(request, listed)
     overdue = await run_in_threadpool(work.overdue, [c.id for c in found], deadlines)
-    register = await run_in_threadpool(lambda: Factories(session.store, session.keys).find(limit=500))
+    states = await run_in_threadpool(CaseRemedy(work).states, [c.id for c in found])
+    waiting = await run_in_threadpool(CaseRemedy(work).waiting_on)  # issue 15: escalation
+    register = await run_in_threadpool(lambda: Factories(session.store, session.keys).find(limit=500, counts=False))
     return page(
         "cases.html", session=session, cases=found, f=filters, statuses=list(CaseStatus),
         categories=[(c.value, t_worker(c)) for c in Category], channels=list(Channel),
         severities=SEVERITIES, locales=i18n.available_locales(), overdue=overdue, register=register,
+        remedy_states={i: remedy.desk_state_label(st) for i, st in states.items()},
+        waiting=[(w, ", ".join(d_(actions.WHO_LABELS.get(c, c)) for c in w.who)) for w in waiting],
+        searched=searched, older=older,
     )  # fmt: skip
+
+
+def _searched(request: Request, listed: Page) -> tuple[str, str]:
+    """What the list says when a search looked at part of the cases only (intake/store/caselist.py),
+    and the link that goes on below where it stopped ("" when it looked at them all)."""
+    if not listed.capped:
+        return "", ""
+    if listed.searched_to is None:
+        return d_("One or two letters are looked for in the first cases of the list only: type three or more."), ""
+    params = {**request.query_params, "before": str(listed.searched_to)}
+    note = d_("Only the newest cases with these words were checked against the filters, down to case {n}.")
+    return note.format(n=listed.searched_to), "/cases?" + urlencode(params)
 
 
 @router.get("/cases/{case_id}")
@@ -64,6 +87,11 @@ async def case_page(request: Request, case_id: int) -> HTMLResponse:
     if key:  # pre-fill the reply box with a template in the case's own language
         case = await run_in_threadpool(session.store.get_case, case_id)
         extra["reply_text"] = reply_template(key, case.locale) or ""
+        # passing on a partner's message (issue 15): the reply form then says which one it answers
+        pass_on = await run_in_threadpool(partner_msgs.pass_on_of, request.query_params, case_id, session)
+        if pass_on is not None:
+            extra["pass_on"] = pass_on
+            extra["notice"] = d_("Read the reply below in the worker's language, change it if needed, then post it.")
     return await _case_page(session, request.app.state.settings, case_id, **extra)
 
 
@@ -73,7 +101,7 @@ async def _case_page(
     work = CaseWork(session.store, session.keys)
     case, entries = await run_in_threadpool(work.open_case, case_id)
     contact = await run_in_threadpool(work.contact, case_id)
-    register = await run_in_threadpool(lambda: Factories(session.store, session.keys).find(limit=500))
+    register = await run_in_threadpool(lambda: Factories(session.store, session.keys).find(limit=500, counts=False))
     with session.store._lock:
         row = session.store._conn.execute("SELECT factory_id FROM cases WHERE id = ?", (case_id,)).fetchone()
     return page(
@@ -83,7 +111,10 @@ async def _case_page(
         severities=SEVERITIES, categories=[(c.value, t_worker(c)) for c in Category],
         can_sms=bool(contact and contact[0] and sms_provider(settings)),
         reply_templates=[(k, d_(v)) for k, v in REPLY_TEMPLATE_NAMES.items()],
-        **await run_in_threadpool(actions.case_extra, session, settings, case_id), **extra,
+        **await run_in_threadpool(actions.case_extra, session, settings, case_id),
+        **await run_in_threadpool(remedy.case_extra, session, case_id),
+        **await run_in_threadpool(partner_msgs.case_extra, session, case_id),
+        **await run_in_threadpool(asking.case_extra, session, case_id), **extra,
     )  # fmt: skip
 
 
@@ -97,6 +128,12 @@ async def update(request: Request, case_id: int) -> HTMLResponse:
         version = int(str(form.get("version") or "0"))
     except ValueError:
         version = 0
+    try:  # resolving with an outcome (issue 15): a wrong outcome refuses the whole change
+        outcome = remedy.outcome_from_form(form) if form.get("status") == "resolved" else None
+    except InvalidInput as exc:
+        return await _case_page(session, settings, case_id, status=400, error=remedy.problem_text(exc))
+    # read before resolving shreds it: the worker who agreed to contact is texted "did it happen?" (issue 15)
+    phone = await run_in_threadpool(asking.contact_phone, session, case_id) if form.get("status") == "resolved" else ""
     try:
         change = await run_in_threadpool(
             lambda: work.update(
@@ -111,8 +148,11 @@ async def update(request: Request, case_id: int) -> HTMLResponse:
         )
     except InvalidInput:
         return await _case_page(session, settings, case_id, status=400, error=d_("That change is not allowed."))
+    if outcome is not None:
+        await run_in_threadpool(CaseRemedy(work).add, case_id, outcome)
     if change.board is not None:
         await run_in_threadpool(_set_board, settings, *change.board)
+        await run_in_threadpool(asking.after_status, settings, session, case_id, change.case.status, phone)
     notice = (
         d_(
             "Someone changed this case after you opened it. Your change was saved; the earlier values are in the audit log."
@@ -149,15 +189,18 @@ async def reply(request: Request, case_id: int) -> HTMLResponse:
     contact = await run_in_threadpool(work.contact, case_id) if form.get("sms") == "1" else None
     provider = sms_provider(settings)
     phone = contact[0] if contact and provider else ""
+    pass_on = await run_in_threadpool(partner_msgs.pass_on_of, form, case_id, session)
     try:
         receipt_hash = await run_in_threadpool(work.add_reply, case_id, text, sms=bool(phone))
     except InvalidInput:
         return await _case_page(
             session, settings, case_id, status=400,
-            error=d_("A reply needs some text (at most 2000 characters)."), reply_text=text,
+            error=d_("A reply needs some text (at most 2000 characters)."), reply_text=text, pass_on=pass_on,
         )  # fmt: skip
     if receipt_hash is not None:
         await run_in_threadpool(_post_board, settings, receipt_hash, text.strip())
+    if pass_on is not None:
+        await run_in_threadpool(partner_msgs.record_passed_on, session, case_id, pass_on)
     sent_sms = False
     if phone and provider:
         await run_in_threadpool(_queue_sms, settings, provider, phone, text.strip())

@@ -18,6 +18,7 @@ from intake.drain import drain
 from intake.errors import IntakeError
 from intake.remote import item_source, push_quietly
 from intake.settings import Settings
+from intake.store.db import DatabaseError
 
 log = logging.getLogger("intake.desk")
 DRAIN_EVERY = 60.0
@@ -38,7 +39,7 @@ async def drain_now(request: Request, session: Session) -> int:
     request.app.state.last_drain = clock.monotonic()
     try:
         return await run_in_threadpool(run)
-    except IntakeError:
+    except (IntakeError, DatabaseError):  # a damaged store too: the unlock and the page go on
         log.warning("drain failed; the inbox is left as it was")
         return 0
 

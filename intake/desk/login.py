@@ -20,9 +20,11 @@ from crypto import Role, WrongPassphrase
 from i18n import d_
 from intake.desk.drain import drain_now
 from intake.desk.guard import LoginGuard
+from intake.desk.health import start_check, store_unreadable
 from intake.desk.http import COOKIE, form_of, page
 from intake.desk.sessions import Sessions
-from intake.errors import NodeError
+from intake.desk.shared import SharedCases
+from intake.errors import NodeError, StoreError
 from intake.node import load_keyring, open_cases, unlock
 from intake.settings import Settings
 
@@ -86,12 +88,18 @@ async def login(request: Request) -> Response:
         return page("login.html", status=401, error=d_("Wrong user or passphrase. Nothing was changed."), **again)
     except NodeError:
         return page("login.html", status=500, error=d_("The node's keyring cannot be read."), **again)
-    store = await run_in_threadpool(open_cases, settings, keys)
+    cases_db: SharedCases = request.app.state.cases_db  # one connection for every session (shared.py)
+    try:  # constant time: opening reads no more than the schema (issue 14)
+        store = await run_in_threadpool(cases_db.lease, keys, lambda: open_cases(settings, keys))
+    except StoreError:
+        log.warning("desk unlock: the case store does not open")
+        return page("login.html", status=503, error=store_unreadable(), **again)
     sessions.drop(request.cookies.get(COOKIE))  # unlocking again forgets the earlier session at once
     token = sessions.create(keys, store, locale=chosen)
     session = sessions.get(token)
     if session is None:  # the user was removed while unlocking
         return page("login.html", status=401, error=d_("Wrong user or passphrase. Nothing was changed."), **again)
+    start_check(session)  # reads every page, in the background: a damaged store shows on every page
     if keys.role is not Role.VIEWER:
         await drain_now(request, session)
     response = RedirectResponse("/cases", status_code=303)

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 
 from crypto import Role
 from i18n import D_, d_, dn_
+from intake.desk import remedy
 from intake.desk.actions import WHO_LABELS
 from intake.desk.http import current, form_of, page
 from intake.desk.labels import t_worker
@@ -43,6 +44,7 @@ STATE_LABELS = {
     "needs_confirmation": D_("Consent 2 (with name): confirm it for this case first"),
     "to_review": D_("Waiting for review"),
     "changed": D_("Changed since approval: review again"),
+    "step_overdue": D_("Summary out of date: step overdue; review it again"),
     "approved": D_("Approved"),
 }
 KIND_LABELS = {
@@ -101,9 +103,10 @@ async def _review_page(
         "relay_case.html", status=status, session=session, r=review, s=review.draft.summary,
         pieces=words.pieces(), original=original_pieces(source, words),
         state_label=d_(STATE_LABELS[review.state]), kind_labels={k: d_(v) for k, v in KIND_LABELS.items()},
-        partners=partners, eligible=review.state in ("to_review", "changed", "approved"),
+        partners=partners, eligible=review.state in ("to_review", "changed", "step_overdue", "approved"),
         who_labels={code: d_(label) for code, label in WHO_LABELS.items()},
-        category_labels={c.value: t_worker(c) for c in Category}, **extra,
+        category_labels={c.value: t_worker(c) for c in Category},
+        outcome_text=remedy.outcome_text, remedy_state_label=remedy.state_label, **extra,
     )  # fmt: skip
 
 

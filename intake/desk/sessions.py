@@ -31,6 +31,7 @@ class Session:
     locale: str = ""  # the desk language this user chose when unlocking ("" = the CLI's)
     started: float = field(default_factory=clock.monotonic)
     stamp: bytes | None = None  # the user's keyring entry when unlocked (Keyring.user_stamp)
+    damage: list[str] | None = None  # the background integrity check's findings: None until it ends ([] = sound)
 
 
 class Membership:
@@ -78,6 +79,11 @@ class Sessions:
         self._clock = clock
         self._items: dict[str, Session] = {}
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """How many sessions are held (live or not yet swept)."""
+        with self._lock:
+            return len(self._items)
 
     def create(self, keys: NodeKeys, store: CasesStore, locale: str = "") -> str:
         token = secrets.token_urlsafe(32)

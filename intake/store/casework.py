@@ -18,6 +18,8 @@ from crypto.fields import decrypt_field
 from intake import audit, clock
 from intake.domain import BoardStatus, Case, CaseStatus, Category, Channel, ReceiptHash
 from intake.errors import InvalidInput
+from intake.store import caselist
+from intake.store.caselist import Filters
 from intake.store.cases import CasesStore
 from intake.store.db import Connection
 
@@ -44,9 +46,6 @@ BOARD: dict[CaseStatus, BoardStatus] = {
     CaseStatus.WITHDRAWN: BoardStatus.CLOSED,
 }
 SEVERITIES = ("urgent", "high", "normal", "low")
-# The desk's order: urgent, then high, then the rest; newest first within each (indexes in schema.py).
-_RANK = "CASE c.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END"
-_RANKS = {"urgent": 0, "high": 1}
 # The same columns as CasesStore._COLUMNS, qualified for joins.
 _COLUMNS = ", ".join(
     "c." + col
@@ -57,19 +56,6 @@ _COLUMNS = ", ".join(
 )  # fmt: skip
 MAX_NOTE = 20_000
 MAX_REPLY = 2000
-
-
-@dataclass(frozen=True)
-class Filters:
-    status: str = ""
-    category: str = ""
-    channel: str = ""
-    locale: str = ""
-    severity: str = ""
-    q: str = ""
-    factory_id: int | None = None  # linked to this factory of the register
-    overdue: bool = False  # only cases past their stage's target (needs find(..., deadlines=...))
-    limit: int = 200
 
 
 @dataclass(frozen=True)
@@ -118,70 +104,21 @@ class CaseWork:
 
     # -- reading ------------------------------------------------------------------------------------
     def find(self, f: Filters, deadlines: Mapping[str, int] | None = None, now: datetime | None = None) -> list[Case]:
-        where: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("status", f.status),
-            ("channel", f.channel),
-            ("locale", f.locale),
-            ("severity", f.severity),
-        ):
-            if value:
-                where.append(f"c.{column} = ?")
-                params.append(value)
-        if f.factory_id is not None:
-            where.append("c.factory_id = ?")
-            params.append(f.factory_id)
-        if f.category:
-            where.append("EXISTS (SELECT 1 FROM json_each(c.categories) WHERE value = ?)")
-            params.append(f.category)
-        source = "cases c"
-        order = f"{_RANK}, c.id DESC"
-        search = False
-        if f.q.strip():
-            q = f.q.strip()
-            if len(q) >= 3:  # the trigram index needs three characters
-                # Matches newest first, in the order FTS5 keeps them (its rowid), and the walk stops
-                # at the limit: a common word among a million cases is not sorted whole.
-                source = "cases_fts CROSS JOIN cases c ON c.id = cases_fts.rowid"
-                order = "cases_fts.rowid DESC"
-                search = True
-                where.insert(0, "cases_fts MATCH ?")
-                params.insert(0, '"' + q.replace('"', '""') + '"')
-            else:
-                where.append("(c.description LIKE ? ESCAPE '\\' OR c.factory LIKE ? ESCAPE '\\')")
-                like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                params += [like, like]
-        limit = max(1, min(f.limit, 1000))
-        if not f.overdue:
-            return self._select(source, where, params, order, limit)
-        # Overdue: in a stage with a target, and in it since before (now - target days). One query
-        # per stage, each a walk of the (status, rank, id, status_since) index that stops at the
-        # limit, merged here: an OR of stages would make SQLite sort every overdue case.
-        now = now or clock.now()
-        found: list[Case] = []
-        for status, days in (deadlines or {}).items():
-            if f.status and f.status != status:
-                continue
-            stage = [*where, "c.status = ?", "c.status_since < ?"]
-            found += self._select(
-                source, stage, [*params, status, (now - timedelta(days=days)).isoformat()], order, limit
-            )
-        if search:
-            found.sort(key=lambda c: -c.id)
-        else:
-            found.sort(key=lambda c: (_RANKS.get(c.severity, 2), -c.id))
-        return found[:limit]
+        return self.find_page(f, deadlines, now)[0]
 
-    def _select(self, source: str, where: list[str], params: list[Any], order: str, limit: int) -> list[Case]:
-        sql = (
-            f"SELECT {_COLUMNS} FROM {source} "  # noqa: S608 - fixed columns and clauses
-            + (f"WHERE {' AND '.join(where)} " if where else "")
-            + f"ORDER BY {order} LIMIT ?"
-        )
+    def find_page(
+        self, f: Filters, deadlines: Mapping[str, int] | None = None, now: datetime | None = None
+    ) -> tuple[list[Case], caselist.Page]:
+        """The desk's case list, and whether a search was capped (:mod:`intake.store.caselist`)."""
         with self.store._lock:
-            rows = self.store._conn.execute(sql, [*params, limit]).fetchall()
-        return [CasesStore._case(r, []) for r in rows]
+            page = caselist.find(self.store._conn, f, deadlines or {}, now or clock.now())
+            marks = ",".join("?" * len(page.ids))
+            rows = self.store._conn.execute(
+                f"SELECT {_COLUMNS} FROM cases c WHERE c.id IN ({marks})",  # noqa: S608 - fixed columns, placeholders
+                page.ids,
+            ).fetchall()
+        by_id = {r[0]: r for r in rows}
+        return [CasesStore._case(by_id[i], []) for i in page.ids if i in by_id], page
 
     def stages(self, case_ids: list[int]) -> dict[int, Stage]:
         """Status and stage start of the given cases (a case never moved counts from its creation)."""
@@ -285,6 +222,11 @@ class CaseWork:
             if closing:
                 # Closing shreds the worker's contact: nobody can text them from this case again.
                 conn.execute("UPDATE cases SET contact_key = NULL, contact = NULL WHERE id = ?", (case_id,))
+            confirmed = None
+            if changes.get("status") == CaseStatus.RESOLVED.value:
+                # Resolved (again): the worker is asked anew; an earlier answer was about an earlier resolution.
+                confirmed = conn.execute("SELECT worker_confirmation FROM cases WHERE id = ?", (case_id,)).fetchone()[0]
+                conn.execute("UPDATE cases SET worker_confirmation = NULL WHERE id = ?", (case_id,))
             # Coded fields with their earlier values, so a stale form's overwrite loses nothing (codes only).
             before = {
                 "status": current.status.value,
@@ -303,6 +245,8 @@ class CaseWork:
                 detail["stale_form_version"] = seen_version
             if closing and current.has_contact:
                 detail["contact_shredded"] = True
+            if confirmed is not None:
+                detail["was_worker_confirmation"] = confirmed
             self._audit(conn, "update", case_id, detail)
 
         try:

@@ -162,6 +162,8 @@ class Factories:
         "f.merged_into, f.created_at, (SELECT count(*) FROM cases c WHERE c.factory_id = f.id) FROM factories f"
     )
 
+    _SELECT_NAMES = _SELECT.replace("(SELECT count(*) FROM cases c WHERE c.factory_id = f.id)", "0")
+
     def __init__(self, store: CasesStore, keys: NodeKeys) -> None:
         self.store = store
         self.keys = keys
@@ -188,8 +190,12 @@ class Factories:
             raise FactoryNotFound("no such factory")
         return self._factory(row)
 
-    def find(self, q: str = "", limit: int = 200) -> list[Factory]:
-        """Factories not merged away, by name; ``q`` searches name, address, country, parent, brands, buyers, id."""
+    def find(self, q: str = "", limit: int = 200, *, counts: bool = True) -> list[Factory]:
+        """Factories not merged away, by name; ``q`` searches name, address, country, parent, brands, buyers, id.
+
+        ``counts=False`` leaves each factory's case count at 0: a menu of names needs none, and
+        counting walks every linked case (about 0.5 s for 500 factories at 1,000,000 cases).
+        """
         where = "WHERE f.merged_into IS NULL"
         params: list[Any] = []
         if q.strip():
@@ -200,7 +206,7 @@ class Factories:
         params.append(max(1, min(limit, 1000)))
         with self.store._lock:
             rows = self.store._conn.execute(
-                f"{self._SELECT} {where} ORDER BY f.name COLLATE NOCASE, f.id LIMIT ?",
+                f"{self._SELECT if counts else self._SELECT_NAMES} {where} ORDER BY f.name COLLATE NOCASE, f.id LIMIT ?",
                 params,
             ).fetchall()
         return [self._factory(r) for r in rows]

@@ -22,6 +22,7 @@ import sqlcipher3
 from intake import clock
 from intake.domain import BoardStatus, ReceiptHash
 from intake.errors import StoreUnavailable
+from intake.store.board_questions import BoardQuestion, waiting
 from intake.store.db import Connection, Store
 from intake.store.schema import INBOX_MIGRATIONS
 
@@ -32,6 +33,7 @@ PUSHED_REV = "desk_pushed_rev"  # meta: the last board revision the remote intak
 class BoardEntry:
     status: BoardStatus
     messages: list[tuple[int, str]]  # (unix time, text)
+    question: BoardQuestion | None = None  # one due for the worker now (issue 15; intake/questions.py)
 
 
 class _Job:
@@ -73,7 +75,11 @@ class Inbox(Store):
 
     # -- group commit ----------------------------------------------------------------------------
     def _grouped(self, fn: Callable[[Connection], None]) -> None:
-        """Run ``fn`` inside the next group transaction; return once it is committed."""
+        """Run ``fn`` inside the next group transaction; return once it is committed.
+
+        ``fn`` may run twice (see :meth:`_run_batch`): it writes only through the connection and
+        sets only its own results, so a run that was rolled back leaves nothing behind.
+        """
         job = _Job(fn)
         with self._writer_lock:
             if self._closed:
@@ -106,43 +112,82 @@ class Inbox(Store):
                 return
 
     def _run_batch(self, batch: list[_Job]) -> None:
-        unavailable = StoreUnavailable("inbox not writable")
+        """Commit ``batch`` in one transaction: all together, or, when a job fails, job by job.
+
+        The common case needs no savepoints. A savepoint per job would make SQLite copy every page
+        each job touches into its statement journal first (with ``cipher_memory_security``, an
+        mlock'd allocation per 1 KB chunk): that doubled the writer's CPU per report (issue 14).
+        """
         try:
             with self._lock:
-                try:
-                    self._conn.execute("BEGIN IMMEDIATE")
-                except sqlcipher3.Error:
-                    for job in batch:
-                        job.error = unavailable
-                    return
-                ran: list[_Job] = []
-                for job in batch:
-                    try:
-                        self._conn.execute("SAVEPOINT job")
-                        job.fn(self._conn)
-                        self._conn.execute("RELEASE job")
-                        ran.append(job)
-                    except BaseException as exc:
-                        job.error = unavailable if isinstance(exc, sqlcipher3.Error) else exc
-                        if not self._conn.in_transaction:
-                            # SQLite rolled the whole transaction back (disk full, I/O error):
-                            # nothing of this batch is stored, so nobody is acknowledged.
-                            for other in batch:
-                                if other.error is None:
-                                    other.error = unavailable
-                            return
-                        with contextlib.suppress(sqlcipher3.Error):
-                            self._conn.execute("ROLLBACK TO job")
-                            self._conn.execute("RELEASE job")
-                try:
-                    self._conn.execute("COMMIT")
-                except sqlcipher3.Error:
-                    self._rollback()
-                    for job in ran:
-                        job.error = unavailable
+                if not self._run_together(batch):
+                    self._run_apart(batch)
         finally:
             for job in batch:
                 job.done.set()
+
+    def _run_together(self, batch: list[_Job]) -> bool:
+        """Every job of ``batch`` in one plain transaction. False, with nothing stored and nobody
+        answered, when a job raised: then the batch runs again, each job in its own savepoint."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlcipher3.Error:
+            self._fail(batch)
+            return True
+        try:
+            for job in batch:
+                job.fn(self._conn)
+        except BaseException:
+            self._rollback()
+            return False
+        try:
+            self._conn.execute("COMMIT")
+        except sqlcipher3.Error:
+            self._rollback()
+            self._fail(batch)
+        return True
+
+    @staticmethod
+    def _fail(jobs: list[_Job]) -> None:
+        unavailable = StoreUnavailable("inbox not writable")
+        for job in jobs:
+            job.error = unavailable
+
+    def _run_apart(self, batch: list[_Job]) -> None:
+        """``batch`` in one transaction, each job in its own savepoint: a job that fails is undone
+        alone and gets its error; the others are committed."""
+        unavailable = StoreUnavailable("inbox not writable")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlcipher3.Error:
+            for job in batch:
+                job.error = unavailable
+            return
+        ran: list[_Job] = []
+        for job in batch:
+            try:
+                self._conn.execute("SAVEPOINT job")
+                job.fn(self._conn)
+                self._conn.execute("RELEASE job")
+                ran.append(job)
+            except BaseException as exc:
+                job.error = unavailable if isinstance(exc, sqlcipher3.Error) else exc
+                if not self._conn.in_transaction:
+                    # SQLite rolled the whole transaction back (disk full, I/O error):
+                    # nothing of this batch is stored, so nobody is acknowledged.
+                    for other in batch:
+                        if other.error is None:
+                            other.error = unavailable
+                    return
+                with contextlib.suppress(sqlcipher3.Error):
+                    self._conn.execute("ROLLBACK TO job")
+                    self._conn.execute("RELEASE job")
+        try:
+            self._conn.execute("COMMIT")
+        except sqlcipher3.Error:
+            self._rollback()
+            for job in ran:
+                job.error = unavailable
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -396,9 +441,10 @@ class Inbox(Store):
                 "SELECT created_at, body FROM board_messages WHERE receipt_hash = ? ORDER BY id",
                 (bytes(receipt_hash),),
             ).fetchall()
+            question = waiting(self._conn, bytes(receipt_hash), int(clock.time()))
         if row is None:
             return None
-        return BoardEntry(BoardStatus(row[0]), [(int(t), str(b)) for t, b in msgs])
+        return BoardEntry(BoardStatus(row[0]), [(int(t), str(b)) for t, b in msgs], question)
 
     def set_status(self, receipt_hash: ReceiptHash, status: BoardStatus, *, push: bool = False) -> None:
         """``push``: set by a desk paired with a remote intake, so it is pushed there (intake/remote.py)."""

@@ -219,6 +219,187 @@ CASES_MIGRATIONS: list[list[str]] = [
         "(CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), id DESC)"
         for column in ("severity", "channel", "locale")
     ],
+    # 10 (issue 15): remedy outcomes in countable columns, on each CAP step (set when it is marked
+    # done; remedy_kind '' = none) and on the case (case_outcomes, several per case); and the
+    # worker's answer to "did it happen?" (NULL until the worker confirmation fills it)
+    [
+        "ALTER TABLE actions ADD COLUMN remedy_kind TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE actions ADD COLUMN remedy_amount TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE actions ADD COLUMN remedy_currency TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE actions ADD COLUMN remedy_workers INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE actions ADD COLUMN remedy_verified_by TEXT NOT NULL DEFAULT ''",
+        """CREATE TABLE case_outcomes (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            amount TEXT NOT NULL DEFAULT '',
+            currency TEXT NOT NULL DEFAULT '',
+            workers_covered INTEGER NOT NULL,
+            verified_by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL
+        )""",
+        "CREATE INDEX case_outcomes_by_case ON case_outcomes(case_id, id)",
+        "ALTER TABLE cases ADD COLUMN worker_confirmation TEXT "
+        "CHECK (worker_confirmation IS NULL OR worker_confirmation IN ('yes', 'partly', 'no'))",
+    ],
+    # 11 (issue 15, the partner answers): messages partners sent about this node's cases, verified
+    # (relay/inbound.py). Replay is judged per partner key and sequence, and per envelope id, so a
+    # partner removed and added again cannot be replayed into. created_at is the partner's clock,
+    # received_at this node's; passed_on_* records the reply a caseworker made of it for the worker
+    [
+        """CREATE TABLE partner_messages (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            partner_id INTEGER REFERENCES relay_partners(id) ON DELETE SET NULL,
+            partner TEXT NOT NULL,
+            partner_key BLOB NOT NULL,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            envelope_id TEXT NOT NULL UNIQUE,
+            sequence INTEGER NOT NULL,
+            via TEXT NOT NULL,
+            passed_on_at TEXT NOT NULL DEFAULT '',
+            passed_on_by TEXT NOT NULL DEFAULT '',
+            passed_on_template TEXT NOT NULL DEFAULT '',
+            UNIQUE (partner_key, sequence)
+        )""",
+        "CREATE INDEX partner_messages_by_case ON partner_messages(case_id, id)",
+    ],
+    # 12 (issue 14, every filter at 1,000,000 cases; intake/store/caselist.py): each filter field
+    # gets an index in the desk's order that carries the other filter fields, so a combination is
+    # checked in the index and not in each case's row; categories get a table in that order
+    # (walking json_each along the rank index took 75 ms at 100,000 cases); case_counts says how
+    # many cases hold each value, so a query walks its rarest filter. Triggers keep both right
+    # for every writer (the drain, case work, factory links and merges, bench loaders).
+    [
+        """CREATE TABLE case_categories (
+            category TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            case_id INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            factory_id INTEGER,
+            status_since TEXT NOT NULL,
+            PRIMARY KEY (category, rank, case_id DESC)
+        ) WITHOUT ROWID""",
+        # in the table's order, and OR IGNORE for a category listed twice: a DISTINCT over a million
+        # cases' rows, or inserting them in the order of cases, took minutes
+        """INSERT OR IGNORE INTO case_categories (category, rank, case_id, status, severity, channel, locale,
+                factory_id, status_since)
+            SELECT j.value, (CASE c.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), c.id,
+                c.status, c.severity, c.channel, c.locale, c.factory_id, c.status_since
+            FROM cases c, json_each(CASE WHEN json_valid(c.categories) THEN c.categories ELSE '[]' END) j
+            WHERE j.type = 'text'
+            ORDER BY 1, 2, 3 DESC""",
+        "CREATE INDEX case_categories_by_case ON case_categories(case_id)",
+        """CREATE TABLE case_counts (
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (field, value)
+        ) WITHOUT ROWID""",
+        *[
+            f"INSERT INTO case_counts (field, value, n) SELECT '{field}', CAST({field} AS TEXT), count(*) "  # noqa: S608
+            f"FROM cases WHERE {field} IS NOT NULL GROUP BY {field}"
+            for field in ("status", "severity", "channel", "locale", "factory_id")
+        ],
+        "INSERT INTO case_counts (field, value, n) "
+        "SELECT 'category', category, count(*) FROM case_categories GROUP BY category",
+        """CREATE TRIGGER case_categories_insert AFTER INSERT ON cases BEGIN
+            INSERT INTO case_categories (category, rank, case_id, status, severity, channel, locale, factory_id,
+                status_since)
+            SELECT DISTINCT j.value, (CASE new.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END),
+                new.id, new.status, new.severity, new.channel, new.locale, new.factory_id, new.status_since
+            FROM json_each(CASE WHEN json_valid(new.categories) THEN new.categories ELSE '[]' END) j
+            WHERE j.type = 'text';
+            INSERT INTO case_counts (field, value, n)
+            SELECT * FROM (SELECT 'status' AS f, new.status AS v, 1 AS d UNION ALL SELECT 'severity', new.severity, 1
+                UNION ALL SELECT 'channel', new.channel, 1 UNION ALL SELECT 'locale', new.locale, 1
+                UNION ALL SELECT 'factory_id', CAST(new.factory_id AS TEXT), 1)
+            WHERE v IS NOT NULL
+            ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n;
+        END""",
+        """CREATE TRIGGER case_categories_update AFTER UPDATE OF id, categories, status, severity, channel, locale,
+            factory_id, status_since ON cases BEGIN
+            DELETE FROM case_categories WHERE case_id = old.id;
+            INSERT INTO case_categories (category, rank, case_id, status, severity, channel, locale, factory_id,
+                status_since)
+            SELECT DISTINCT j.value, (CASE new.severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END),
+                new.id, new.status, new.severity, new.channel, new.locale, new.factory_id, new.status_since
+            FROM json_each(CASE WHEN json_valid(new.categories) THEN new.categories ELSE '[]' END) j
+            WHERE j.type = 'text';
+            INSERT INTO case_counts (field, value, n)
+            SELECT * FROM (SELECT 'status' AS f, old.status AS v, -1 AS d UNION ALL SELECT 'severity', old.severity, -1
+                UNION ALL SELECT 'channel', old.channel, -1 UNION ALL SELECT 'locale', old.locale, -1
+                UNION ALL SELECT 'factory_id', CAST(old.factory_id AS TEXT), -1
+                UNION ALL SELECT 'status', new.status, 1 UNION ALL SELECT 'severity', new.severity, 1
+                UNION ALL SELECT 'channel', new.channel, 1 UNION ALL SELECT 'locale', new.locale, 1
+                UNION ALL SELECT 'factory_id', CAST(new.factory_id AS TEXT), 1)
+            WHERE v IS NOT NULL
+            ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n;
+        END""",
+        """CREATE TRIGGER case_categories_delete AFTER DELETE ON cases BEGIN
+            DELETE FROM case_categories WHERE case_id = old.id;
+            INSERT INTO case_counts (field, value, n)
+            SELECT * FROM (SELECT 'status' AS f, old.status AS v, -1 AS d UNION ALL SELECT 'severity', old.severity, -1
+                UNION ALL SELECT 'channel', old.channel, -1 UNION ALL SELECT 'locale', old.locale, -1
+                UNION ALL SELECT 'factory_id', CAST(old.factory_id AS TEXT), -1)
+            WHERE v IS NOT NULL
+            ON CONFLICT (field, value) DO UPDATE SET n = n + excluded.n;
+        END""",
+        """CREATE TRIGGER case_counts_category_in AFTER INSERT ON case_categories BEGIN
+            INSERT INTO case_counts (field, value, n) VALUES ('category', new.category, 1)
+            ON CONFLICT (field, value) DO UPDATE SET n = n + 1;
+        END""",
+        """CREATE TRIGGER case_counts_category_out AFTER DELETE ON case_categories BEGIN
+            UPDATE case_counts SET n = n - 1 WHERE field = 'category' AND value = old.category;
+        END""",
+        "DROP INDEX cases_by_stage_rank",
+        "DROP INDEX cases_by_severity_rank",
+        "DROP INDEX cases_by_channel_rank",
+        "DROP INDEX cases_by_locale_rank",
+        "DROP INDEX cases_by_factory",
+        *[
+            f"CREATE INDEX cases_by_{field}_filter ON cases({field}, "
+            f"(CASE severity WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END), id DESC, {others})"
+            for field, others in (
+                ("status", "severity, channel, locale, factory_id, status_since"),
+                ("severity", "status, channel, locale, factory_id, status_since"),
+                ("channel", "status, severity, locale, factory_id, status_since"),
+                ("locale", "status, severity, channel, factory_id, status_since"),
+                ("factory_id", "status, severity, channel, locale, status_since"),
+            )
+        ],
+        # A search checks the filters of each match here, not in the case's row
+        "CREATE INDEX cases_by_id_filter ON cases(id, status, severity, channel, locale, factory_id, status_since)",
+    ],
+    # 13 (issue 15, the worker confirms; retaliation watch): the questions the desk put on a worker's
+    # status board (intake/desk/asking.py) and what the worker answered (drained from sealed "answer"
+    # items, intake/store/answers.py). A retaliation "yes" opens a case, linked here by opened_case_id
+    [
+        """CREATE TABLE worker_questions (
+            id TEXT PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            action_id INTEGER REFERENCES actions(id) ON DELETE SET NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            due_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            withdrawn_at TEXT NOT NULL DEFAULT '',
+            answered_at TEXT NOT NULL DEFAULT '',
+            answer TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL DEFAULT '',
+            opened_case_id INTEGER REFERENCES cases(id) ON DELETE SET NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX worker_questions_by_case ON worker_questions(case_id, due_at)",
+        "CREATE INDEX worker_questions_by_opened ON worker_questions(opened_case_id) WHERE opened_case_id IS NOT NULL",
+    ],
 ]
 
 INBOX_MIGRATIONS: list[list[str]] = [
@@ -286,5 +467,30 @@ INBOX_MIGRATIONS: list[list[str]] = [
         "ALTER TABLE outbox ADD COLUMN uid TEXT",
         "CREATE UNIQUE INDEX outbox_by_uid ON outbox(uid)",
         "CREATE TABLE pushed_ids (uid TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID",
+    ],
+    # 6 (issue 15): questions for the worker on the status board ("did it happen?", retaliation
+    # check-ins), shown once due (intake/answers.py). No answer is kept here: an answer is a sealed
+    # item; answered_at only stops the question being shown again. ``reporter`` (the SMS session's
+    # keyed hash of the number) and ``locale`` (the SMS's language) are set only while a question sent
+    # by SMS to a worker who agreed to contact waits for its reply; the number is forgotten at
+    # reporter_until
+    [
+        """CREATE TABLE board_questions (
+            id TEXT PRIMARY KEY,
+            receipt_hash BLOB NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            due_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            answered_at INTEGER,
+            withdrawn INTEGER NOT NULL DEFAULT 0,
+            reporter BLOB,
+            reporter_until INTEGER NOT NULL DEFAULT 0,
+            locale TEXT NOT NULL DEFAULT '',
+            push_rev INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID""",
+        "CREATE INDEX board_questions_by_receipt ON board_questions(receipt_hash, due_at)",
+        "CREATE INDEX board_questions_by_reporter ON board_questions(reporter) WHERE reporter IS NOT NULL",
+        "CREATE INDEX board_questions_by_push_rev ON board_questions(push_rev)",
     ],
 ]

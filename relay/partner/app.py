@@ -8,12 +8,20 @@ inbox reads only the header: it refuses an envelope sealed to another key, keeps
 sealed (idempotent by envelope id) and answers with a receipt signed by the receipt key. It never holds the key that opens an envelope; ``intake partner open`` does that
 with the passphrase, on whatever machine the partner chooses.
 
+``POST /relay/v1/messages`` (issue 15, the other direction): the same token, the node's fetch
+signature over the body (``crypto.message.sign_fetch``, in the same header), and a body
+``{"ack": [{"id", "outcome", "reason"}, ...]}`` saying what became of the messages it took last time;
+the answer is ``{"messages": [base64url, ...]}``, what still waits for that node (sealed to it).
+
 Answers are JSON ``{"error": code, "reason": text}`` on refusal; nothing of the body is logged.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import re
 
 from fastapi import FastAPI
 from nacl.signing import VerifyKey
@@ -22,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from crypto.envelope import MAX_ENVELOPE, EnvelopeError, recipient_hint
+from crypto.message import verify_fetch
 from crypto.push import HEADER as PUSH_HEADER
 from crypto.push import verify_push
 from intake.errors import DeliveredByAnotherNode
@@ -29,6 +38,31 @@ from relay.partner.home import PartnerHome
 from relay.partner.inbox import receive
 
 log = logging.getLogger("intake.partner")
+
+
+MAX_FETCH = 1 << 16
+_ACK_ID = re.compile(r"[0-9a-f]{32}")
+_OUTCOMES = frozenset({"stored", "duplicate", "refused"})
+
+
+def parse_acks(body: bytes) -> list[tuple[str, str]] | None:
+    """The (message id, outcome) pairs of a fetch body, or None when it is not one."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    acks = doc.get("ack") if isinstance(doc, dict) else None
+    if not isinstance(acks, list) or len(acks) > 256:
+        return None
+    out = []
+    for ack in acks:
+        if not isinstance(ack, dict) or not isinstance(ack.get("id"), str) or not _ACK_ID.fullmatch(ack["id"]):
+            return None
+        outcome, reason = ack.get("outcome"), ack.get("reason", "")
+        if outcome not in _OUTCOMES or not isinstance(reason, str) or not re.fullmatch(r"[a-z_]{0,32}", reason):
+            return None
+        out.append((ack["id"], f"{outcome}:{reason}" if reason else str(outcome)))
+    return out
 
 
 def _refuse(status: int, code: str, reason: str) -> JSONResponse:
@@ -91,6 +125,33 @@ def create_partner_app(home: PartnerHome) -> FastAPI:
             return _refuse(status, exc.reason, str(exc))
         log.info("envelope received from %s", node.name)
         return Response(receipt, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+    @app.post("/relay/v1/messages")
+    async def messages(request: Request) -> Response:
+        """A node collects the partner's messages for it, and acknowledges those it took last time."""
+        auth = request.headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        node = await run_in_threadpool(inbox.node_for_token, token.strip()) if scheme.lower() == "bearer" else None
+        if node is None:
+            return _refuse(401, "unauthorized", "a registered node's bearer token is needed")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FETCH:
+                return _refuse(413, "too_large", f"a fetch is at most {MAX_FETCH} bytes")
+        if not verify_fetch(bytes(body), request.headers.get(PUSH_HEADER, ""), key=VerifyKey(node.key)):
+            log.info("message fetch refused: not signed by %s's key", node.name)
+            return _refuse(403, "wrong_sender", "this fetch was not signed by the node this token belongs to")
+        acks = parse_acks(bytes(body))
+        if acks is None:
+            return _refuse(400, "malformed", 'a fetch is {"ack": [{"id": ..., "outcome": ...}, ...]}')
+        await run_in_threadpool(inbox.acknowledge, node.key, acks)
+        waiting = await run_in_threadpool(inbox.waiting_for, node.key)
+        log.info("messages for %s: %d acknowledged, %d sent", node.name, len(acks), len(waiting))
+        return JSONResponse(
+            {"messages": [base64.urlsafe_b64encode(data).rstrip(b"=").decode() for _id, data in waiting]},
+            headers={"Cache-Control": "no-store"},
+        )
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:

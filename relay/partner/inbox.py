@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,12 +32,14 @@ from crypto.envelope import (
     recipient_hint,
     sign_receipt,
 )
+from crypto.message import read_message_header
 from intake import clock
 from intake.errors import DeliveredByAnotherNode, InvalidInput
 from intake.node import read_key_file, write_key_file
 from intake.store.db import Store
 
 INBOX_KEY_VERSION = 1
+MESSAGE_BATCH = 16  # messages per answer to a node's fetch (each at most 64 KiB)
 NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 
 INBOX_MIGRATIONS: list[list[str]] = [
@@ -55,7 +58,25 @@ INBOX_MIGRATIONS: list[list[str]] = [
             node_id INTEGER,
             data BLOB NOT NULL
         ) WITHOUT ROWID""",
-    ]
+    ],
+    # 2 (issue 15): messages for nodes, sealed to them (relay.partner.outgoing), waiting for the
+    # node's next fetch or a USB export. The sequence counts per node key, so a node removed and
+    # added again does not restart at 1 (the node would refuse that as a replay); outcome is what
+    # the node acknowledged (stored, duplicate or refused and why)
+    [
+        """CREATE TABLE outgoing (
+            message_id TEXT PRIMARY KEY,
+            node_key BLOB NOT NULL,
+            sequence INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            data BLOB NOT NULL,
+            exported_at TEXT NOT NULL DEFAULT '',
+            acked_at TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            UNIQUE (node_key, sequence)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX outgoing_waiting ON outgoing(node_key, acked_at, sequence)",
+    ],
 ]
 
 
@@ -80,6 +101,19 @@ class InboxKeys:
             path, INBOX_KEY_VERSION, ("inbox_db", "receipt"), what="partner inbox key file", init="intake partner init"
         )
         return cls(keys["inbox_db"], SigningKey(keys["receipt"]))
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message to a node, as the partner's inbox keeps it (sealed; no text here)."""
+
+    message_id: str
+    node_key: bytes
+    sequence: int
+    created_at: str
+    exported_at: str
+    acked_at: str
+    outcome: str  # the node's word: stored, duplicate, refused:<reason>; '' until it answers
 
 
 @dataclass(frozen=True)
@@ -170,6 +204,72 @@ class PartnerInbox(Store):
     def count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM envelopes").fetchone()[0])
+
+    # -- messages to nodes (the other direction): sealed, waiting to be fetched or exported ----------
+
+    def queue_message(self, node_key: bytes, seal: Callable[[int], bytes]) -> tuple[str, int]:
+        """Seal a message for a node with its next sequence number and keep it; returns (id, number).
+
+        ``seal(sequence)`` returns the sealed message; it runs inside the transaction that takes the
+        number, so two messages never share one. The message is filed under the id in its own header,
+        the one the node acknowledges.
+        """
+        with self.transaction() as conn:
+            (sequence,) = conn.execute(
+                "SELECT COALESCE(MAX(sequence), 0) + 1 FROM outgoing WHERE node_key = ?", (node_key,)
+            ).fetchone()
+            data = seal(int(sequence))
+            message_id = read_message_header(data).envelope_id
+            conn.execute(
+                "INSERT INTO outgoing (message_id, node_key, sequence, created_at, data) VALUES (?, ?, ?, ?, ?)",
+                (message_id, node_key, int(sequence), clock.now_s().isoformat(), data),
+            )
+        return message_id, int(sequence)
+
+    def waiting_for(self, node_key: bytes, limit: int = MESSAGE_BATCH) -> list[tuple[str, bytes]]:
+        """The messages a node has not acknowledged yet, oldest first: [(message id, sealed bytes)]."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT message_id, data FROM outgoing WHERE node_key = ? AND acked_at = '' ORDER BY sequence LIMIT ?",
+                (node_key, limit),
+            ).fetchall()
+        return [(r[0], bytes(r[1])) for r in rows]
+
+    def acknowledge(self, node_key: bytes, acks: list[tuple[str, str]]) -> int:
+        """Record the node's word on its messages ((id, outcome) pairs); only that node's own count."""
+        now = clock.now_s().isoformat()
+        with self.transaction() as conn:
+            done = 0
+            for message_id, outcome in acks:
+                done += conn.execute(
+                    "UPDATE outgoing SET acked_at = ?, outcome = ? WHERE message_id = ? AND node_key = ?",
+                    (now, outcome, message_id, node_key),
+                ).rowcount
+        return done
+
+    def outgoing(self, node_key: bytes | None = None) -> list[OutgoingMessage]:
+        where, params = ("WHERE node_key = ?", (node_key,)) if node_key is not None else ("", ())
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT message_id, node_key, sequence, created_at, exported_at, acked_at, outcome "  # noqa: S608
+                f"FROM outgoing {where} ORDER BY created_at, sequence",
+                params,
+            ).fetchall()
+        return [OutgoingMessage(r[0], bytes(r[1]), int(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+
+    def message_data(self, message_id: str) -> bytes:
+        with self._lock:
+            row = self._conn.execute("SELECT data FROM outgoing WHERE message_id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise InvalidInput("no such message", fields={"message": "unknown"})
+        return bytes(row[0])
+
+    def exported(self, message_ids: list[str]) -> None:
+        now = clock.now_s().isoformat()
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE outgoing SET exported_at = ? WHERE message_id = ?", [(now, i) for i in message_ids]
+            )
 
 
 def receive(

@@ -9,7 +9,7 @@ inbox (``relay.partner.inbox``) into it; only the keyring's passphrase makes tha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from nacl.public import PrivateKey
@@ -48,7 +48,47 @@ PARTNER_MIGRATIONS: list[list[str]] = [
             at TEXT NOT NULL,
             data BLOB
         )""",
-    ]
+    ],
+    # 2 (issue 15): the partner's own copy of every message it sent to a node (the sealed one waits
+    # in inbox.db, relay.partner.outgoing), so it knows later what it asked and when
+    [
+        """CREATE TABLE sent_messages (
+            message_id TEXT PRIMARY KEY,
+            node_key BLOB NOT NULL,
+            node_name TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            case_ref TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            user TEXT NOT NULL
+        ) WITHOUT ROWID""",
+    ],
+    # 3 (issue 15 item 6): the partner's own supply-chain register (relay.partner.supply: a factory's
+    # parent company, brands and public buyers, over what the groups' registers say), and which rows
+    # of the public complaints table a coordinator approved, bound to the row's content
+    # (relay.partner.public)
+    [
+        """CREATE TABLE supply_chain (
+            factory_key TEXT NOT NULL,
+            relation TEXT NOT NULL CHECK (relation IN ('parent', 'brand', 'buyer')),
+            name TEXT NOT NULL,
+            factory_name TEXT NOT NULL,
+            country TEXT NOT NULL,
+            osh_id TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            PRIMARY KEY (factory_key, relation, name)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE public_rows (
+            node_name TEXT NOT NULL,
+            case_ref TEXT NOT NULL,
+            row_hash TEXT NOT NULL,
+            approved_at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            PRIMARY KEY (node_name, case_ref)
+        ) WITHOUT ROWID""",
+    ],
 ]
 
 
@@ -136,6 +176,22 @@ class PartnerStore(Store):
         for v in self._versions():
             by_case.setdefault((v.node, v.summary.case_ref), []).append(v)
         return [(max(vs, key=lambda v: v.sequence), len(vs)) for vs in by_case.values()]
+
+    def by_overdue(self, today: date | None = None) -> list[tuple[Version, int, int]]:
+        """:meth:`latest` with the days each case's longest-overdue open step is past due on ``today``
+        (the partner's clock; 0 when none), longest overdue first (escalation, issue 15). Counted from
+        the plan's due dates, so a step that went overdue after the last summary counts too."""
+        today = today or clock.now().date()
+        rows = [(v, n, v.summary.days_overdue(today)) for v, n in self.latest()]
+        return sorted(rows, key=lambda r: (-r[2], r[0].node, r[0].summary.case_ref))
+
+    def by_case(self) -> list[list[Version]]:
+        """Every case's versions, oldest first (by sender sequence): the remedy record dates a remedy
+        by the first summary that showed it (relay.partner.remedy)."""
+        by_case: dict[tuple[str, str], list[Version]] = {}
+        for v in self._versions():
+            by_case.setdefault((v.node, v.summary.case_ref), []).append(v)
+        return [sorted(vs, key=lambda v: v.sequence) for vs in by_case.values()]
 
     def history(self, case_ref: str) -> list[Version]:
         return self._versions("WHERE case_ref = ?", (case_ref,))

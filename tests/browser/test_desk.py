@@ -198,7 +198,14 @@ def test_a_caseworker_takes_a_demo_report_from_new_to_resolved(
     assert result.ok, result.reason
     assert result.entries == len(entries) > 0
     assert all(e.case_id == case_id and e.user == node.user for e in entries)
-    changes = [(e.action, e.detail.get("status"), e.detail.get("severity")) for e in entries if e.action != "view"]
+    asked = [e.action for e in entries if e.action.startswith("question_")]
+    # Resolving asks the worker whether it happened and schedules the retaliation check-ins (issue 15).
+    assert asked and set(asked) == {"question_ask"}, asked
+    changes = [
+        (e.action, e.detail.get("status"), e.detail.get("severity"))
+        for e in entries
+        if e.action != "view" and not e.action.startswith("question_")
+    ]
     assert changes == [
         ("update", "triaged", None),  # the injury was already flagged urgent when the report was drained
         ("reply", None, None),

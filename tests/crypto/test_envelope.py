@@ -514,6 +514,31 @@ def test_header_lines_are_exact(edit: Callable[[bytes], bytes]) -> None:
     assert reason(head + env[HEADER_LEN:]) == "malformed"
 
 
+@FAST
+@given(st.data())
+def test_quick_header_read_takes_exactly_what_the_full_grammar_takes(data: st.DataObject) -> None:
+    # read_header/open_envelope read a well-formed v1 header with one comparison and one match
+    # (issue 14); the long path, which names what is wrong, must agree on every header.
+    from crypto import envelope
+
+    env = make()
+    head = bytearray(env[:HEADER_LEN])
+    for _ in range(data.draw(st.integers(min_value=0, max_value=2), label="edits")):
+        index = data.draw(st.integers(min_value=0, max_value=HEADER_LEN - 1), label="index")
+        head[index] = data.draw(st.sampled_from(b"01v9afgx-\n :id"), label="byte")
+    raw = bytes(head) + env[HEADER_LEN:]
+    try:
+        got: Header | None = envelope._parse(raw)[0]
+    except EnvelopeError:
+        got = None
+    try:
+        envelope_id, hint = envelope._parse_slow(raw).groups()
+        expected: Header | None = Header(1, envelope_id.decode("ascii"), bytes.fromhex(hint.decode("ascii")))
+    except EnvelopeError:
+        expected = None
+    assert got == expected
+
+
 @pytest.mark.parametrize("data", ["text", None, 12])
 def test_non_bytes_are_a_type_error(data: Any) -> None:
     with pytest.raises(TypeError):

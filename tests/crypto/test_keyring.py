@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from nacl.public import PrivateKey
+from nacl.pwhash import argon2id
 
 from crypto import Keyring, KeyringError, NodeKeys, Role, WrongPassphrase, fingerprint, open_item, seal_item
 from crypto import files as crypto_files
+from crypto.kdf import PROFILES, KdfProfile
 from tests.conftest import TEST_PROFILE
 
 PASS = "correct horse battery staple"
@@ -569,3 +571,44 @@ def test_a_user_stamp_changes_when_the_entry_does(made: tuple[Keyring, NodeKeys]
     assert Keyring.load(ring_path).user_stamp("lin") is None
     ring.add_user(keys, "lin", "lin's new passphrase", role=Role.CASEWORKER, profile=TEST_PROFILE)
     assert Keyring.load(ring_path).user_stamp("lin") not in (None, first, second), "added again: a new entry"
+
+
+# -- KDF costs are stored per user (issue 14: the 'sensitive' profile changed) ------------------------
+def test_an_entry_unlocks_with_its_stored_cost_after_the_profile_table_changes(
+    ring_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small stand-ins for the old and new 'sensitive' values: the real ones take seconds and a GiB.
+    old = KdfProfile("sensitive", argon2id.OPSLIMIT_MIN + 1, argon2id.MEMLIMIT_MIN * 4)
+    new = KdfProfile("sensitive", argon2id.OPSLIMIT_MIN + 2, argon2id.MEMLIMIT_MIN * 2)
+    monkeypatch.setitem(PROFILES, "sensitive", old)
+    _ring, keys = Keyring.create(ring_path, user="admin", passphrase=PASS, profile="sensitive")
+    monkeypatch.setitem(PROFILES, "sensitive", new)  # a release with other 'sensitive' values
+
+    loaded = Keyring.load(ring_path)
+    assert loaded.unlock("admin", PASS).master == keys.master  # the entry's own cost, not the table's
+    loaded.add_user(keys, "lin", PASS_B, role=Role.CASEWORKER, profile="sensitive")
+    kdf = _doc(ring_path)["users"]
+    assert (kdf["admin"]["kdf"]["opslimit"], kdf["admin"]["kdf"]["memlimit"]) == (old.opslimit, old.memlimit)
+    assert (kdf["lin"]["kdf"]["opslimit"], kdf["lin"]["kdf"]["memlimit"]) == (new.opslimit, new.memlimit)
+    assert Keyring.load(ring_path).unlock("admin", PASS).master == keys.master
+
+    # A new passphrase takes the profile's current values.
+    loaded.change_passphrase("admin", PASS, PASS + " anew")
+    admin = _doc(ring_path)["users"]["admin"]["kdf"]
+    assert (admin["opslimit"], admin["memlimit"]) == (new.opslimit, new.memlimit)
+    assert Keyring.load(ring_path).unlock("admin", PASS + " anew").master == keys.master
+
+
+def test_an_entry_with_the_old_sensitive_cost_loads_and_keeps_it(
+    made: tuple[Keyring, NodeKeys], ring_path: Path
+) -> None:
+    # libsodium's SENSITIVE (opslimit 4, 1 GiB), as 'sensitive' keyrings before issue 14 stored it.
+    # Unlocking one takes seconds and a GiB: bench/bench_memory.py does, from a keyring it makes.
+    doc = _doc(ring_path)
+    doc["users"]["admin"]["kdf"].update(profile="sensitive", opslimit=4, memlimit=1 << 30)
+    _write(ring_path, doc)
+    _ring, keys = made
+    loaded = Keyring.load(ring_path)
+    loaded.add_user(keys, "lin", PASS_B, role=Role.VIEWER, profile=TEST_PROFILE)  # rewrites the file
+    kdf = _doc(ring_path)["users"]["admin"]["kdf"]
+    assert (kdf["profile"], kdf["opslimit"], kdf["memlimit"]) == ("sensitive", 4, 1 << 30)

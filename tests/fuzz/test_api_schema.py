@@ -46,6 +46,7 @@ OPERATIONS = {
     "POST /api/v1/reports": 300,
     "POST /api/v1/followups": 100,
     "POST /api/v1/status": 100,
+    "POST /api/v1/answers": 100,  # issue 15: a worker's answer to a status-board question
     "GET /healthz": 5,
 }
 

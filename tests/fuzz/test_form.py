@@ -232,6 +232,31 @@ def test_the_status_and_follow_up_forms_take_anything_without_a_5xx(fuzz_client:
     assert forms.statuses[200] and any(400 <= s < 500 for s in forms.statuses), forms.statuses
 
 
+def test_the_answer_form_takes_anything_without_a_5xx(fuzz_client: TestClient, logs: LogWatch) -> None:
+    """Issue 15: the status page's question form (``/status/answer``), with a question waiting."""
+    from intake.answers import post_questions
+    from intake.receipts import parse_receipt
+    from intake.store.board_questions import PostedQuestion
+
+    code = issued_receipt(fuzz_client)
+    service = fuzz_client.app.state.service  # type: ignore[attr-defined]
+    board = bytes(service.receipts.hash(parse_receipt(code)))
+    post_questions(service.inbox, [PostedQuestion("fuzzQ7Wm2KpLr9Tb", board, "confirm", "back_pay", 0)])
+    forms = Forms(fuzz_client, logs, "/status")
+    answers = st.one_of(st.sampled_from(["1", "2", "3", "0", "4", "-1", "01", "999", "1000", "١", ""]), value)
+    questions = st.one_of(st.just("fuzzQ7Wm2KpLr9Tb"), value)
+
+    @fuzz_settings(150)
+    @given(sub=submissions(("receipt", "question", "answer"),
+                           {"receipt": receipt_values(code), "answer": answers, "question": questions}))  # fmt: skip
+    def fuzz(sub: dict[str, Any]) -> None:
+        forms.send("/status/answer", sub)
+
+    fuzz()
+    assert logs.saw_lines(), "no log line was captured: the log checks checked nothing"
+    assert forms.statuses[200] and any(400 <= s < 500 for s in forms.statuses), forms.statuses
+
+
 # -- a client that goes away mid-body ---------------------------------------------------------------------
 COOKIE = "fuzz-browser-cookie"
 

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from channels.server import create_intake_app
 from channels.sms.service import SmsChannel
+from intake import questions
 from intake.backup import make_backup, restore_backup
 from intake.demo.servers import start_server
 from intake.desk import app as desk_app
@@ -401,7 +402,9 @@ def test_replies_status_changes_and_sms_made_on_a_paired_laptop_reach_the_intake
         for _again in range(2):
             assert desk.get("/cases").status_code == 200
         assert worker_sees(served.base, receipt) == ("closed", [REPLY])
-        assert server_outbox(served.service) == [(PHONE, REPLY)]
+        # Resolving asks the worker, who agreed to SMS, whether it happened (issue 15), once.
+        asked = questions.sms_text("confirm", "case", "zh_Hans")
+        assert server_outbox(served.service) == [(PHONE, REPLY), (PHONE, asked)]
     inbox = open_inbox(laptop)
     try:  # the laptop's own copy of the board is what it pushed
         entry = inbox.board(served.service.receipts.hash(receipt))

@@ -239,7 +239,9 @@ def test_openapi_error_shape(openapi: dict[str, Any]) -> None:
     schemas = openapi["components"]["schemas"]
     assert set(schemas["ErrorOut"]["properties"]) == {"error"}
     assert {"code", "message", "fields"} == set(schemas["ErrorBody"]["properties"])
-    assert set(schemas["StatusOut"]["properties"]) == {"status", "status_text", "messages"}
+    # "question" only when one waits for the worker (issue 15; tests/channels/web/test_answers.py)
+    assert set(schemas["StatusOut"]["properties"]) == {"status", "status_text", "messages", "question"}
+    assert set(schemas["StatusOut"]["required"]) == {"status", "status_text", "messages"}
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])

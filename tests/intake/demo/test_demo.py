@@ -89,6 +89,10 @@ def test_demo_cases_open_with_the_printed_passphrase(demo: tuple[Path, str]) -> 
     proc = run("--home", home, "cases", "list", "--json", "--user", "demo", extra={"INTAKE_PASSPHRASE": match.group(1)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     cases = json.loads(proc.stdout)
+    # issue 15: a retaliation check-in answered "yes" opened one more case, urgent and without words
+    opened = [c for c in cases if c["channel"] != "voice" and not c["description"]]
+    assert [(c["severity"], c["categories"]) for c in opened] == [("urgent", ["retaliation"])]
+    cases = [c for c in cases if c not in opened]
     assert len(cases) == 15
     assert len({c["id"] for c in cases}) == 15
     voice = [c for c in cases if c["channel"] == "voice"]
@@ -109,6 +113,43 @@ def test_demo_cases_open_with_the_printed_passphrase(demo: tuple[Path, str]) -> 
     assert any(d.isascii() for d in descriptions)  # and English
     assert {c["locale"] for c in cases} == {"en", "zh_Hans"}
     assert {c["channel"] for c in cases} == {"web", "api", "sms", "voice"}  # form, JSON API, SMS and a call
+
+
+def test_demo_resolves_a_case_and_its_worker_confirms_on_the_status_page(demo: tuple[Path, str]) -> None:
+    """Issue 15: a case went new -> remedy -> resolved; the printed receipt's status page asks whether
+    it happened; the worker's answer, drained with the printed passphrase, confirms it."""
+    from fastapi.testclient import TestClient
+
+    from channels.server import create_intake_app
+    from intake.settings import Settings
+
+    home, out = demo
+    resolved = re.search(r"Case (\d+) went from new to remedy to resolved, with back pay; the status page of receipt "
+                         r"(\d{4}-\d{4}-\d{4}-\d{4}) now asks", out)  # fmt: skip
+    passphrase = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert resolved and passphrase, out
+    case_id, receipt = int(resolved.group(1)), resolved.group(2)
+    with TestClient(create_intake_app(Settings.load(home, env={}, rate_limit_per_minute=0))) as worker:
+        shown = worker.post("/api/v1/status", json={"receipt": receipt}).json()
+        assert shown["status"] == "closed" and shown["question"]["text"] == "Has this happened: back pay?"
+        token = re.search(r'name="csrf" value="([^"]+)"', worker.get("/status").text)
+        assert token
+        page = worker.post("/status", data={"csrf": token.group(1), "receipt": receipt}).text
+        form = page[page.index("/status/answer") :]
+        fields = dict(re.findall(r'name="(csrf|receipt|question|lang)" value="([^"]*)"', form))
+        answered = worker.post("/status/answer", data={**fields, "answer": "1"})
+        assert "Thank you, your answer was received." in answered.text
+    key = {"INTAKE_PASSPHRASE": passphrase.group(1)}
+    assert run("--home", home, "drain", "--user", "demo", extra=key).returncode == 0
+    shown_case = run("--home", home, "cases", "show", str(case_id), "--json", "--user", "demo", extra=key)
+    assert shown_case.returncode == 0, shown_case.stderr
+    doc = json.loads(shown_case.stdout)
+    assert (doc["status"], doc["worker_confirmation"], doc["remedy_state"]) == ("resolved", "yes", "resolved_confirmed")
+    linked = re.search(r"The worker of case (\d+) answered a retaliation check-in: yes, punished for reporting. "
+                       r"Urgent case (\d+) was opened, linked to it.", out)  # fmt: skip
+    assert linked, out
+    opened = run("--home", home, "cases", "show", linked.group(2), "--json", "--user", "demo", extra=key)
+    assert json.loads(opened.stdout)["severity"] == "urgent"
 
 
 def test_demo_wrong_passphrase_opens_nothing(demo: tuple[Path, str]) -> None:
@@ -183,7 +224,7 @@ def test_the_printed_hints_run_as_printed(demo: tuple[Path, str], tmp_path: Path
             encoding="utf-8", timeout=TIMEOUT, check=False,
         )  # fmt: skip
         assert ran.returncode == 0, (command, ran.stderr)
-        assert len(json.loads(ran.stdout)) in (15, 2), ran.stdout[:200]
+        assert len(json.loads(ran.stdout)) in (16, 2), ran.stdout[:200]  # 15 reports and a retaliation case
 
 
 def test_the_console_script_serves_on_free_ports_when_8000_and_8001_are_taken(tmp_path: Path) -> None:
@@ -260,3 +301,19 @@ def test_readme_commands_do_what_the_readme_says() -> None:
     ci = ROOT / ".ci" / "run"
     if ci.is_file():
         assert second in ci.read_text("utf-8"), ".ci/run must call the README's command (b)"
+
+
+def test_demo_partner_question_reaches_the_node(demo: tuple[Path, str]) -> None:
+    """Issue 15: the demo partner asks about a case; the node's next push takes it to the case."""
+    home, out = demo
+    asked = re.search(r"The partner asked a question about case (\d+); the node took it on its next push", out)
+    assert asked, out
+    passphrase = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert passphrase
+    shown = run(
+        "--home", home, "cases", "show", asked.group(1), "--json", "--user", "demo",
+        extra={"INTAKE_PASSPHRASE": passphrase.group(1)},
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    [message] = json.loads(shown.stdout)["partner_messages"]
+    assert message["kind"] == "question" and message["partner"] == "demo-partner" and "overtime" in message["text"]

@@ -96,7 +96,9 @@ def _inbox_rows(conn: Connection, version: int) -> None:
     if version >= 1:
         conn.execute("INSERT INTO items (id, blob) VALUES ('item-a', x'0102'), ('item-b', x'0304')")
     if version >= 2:
-        conn.execute("INSERT INTO board VALUES (?, 'in_progress', 1700000000)", (bytes(H1),))
+        conn.execute(
+            "INSERT INTO board (receipt_hash, status, updated_at) VALUES (?, 'in_progress', 1700000000)", (bytes(H1),)
+        )
         conn.execute(
             "INSERT INTO board_messages (receipt_hash, created_at, body) VALUES (?, 1700000001, 'we met the manager')",
             (bytes(H1),),
@@ -643,6 +645,37 @@ def test_a_failing_write_does_not_fail_its_batch_mates(inbox: Inbox) -> None:
     assert isinstance(results["dup"], StoreUnavailable)
     assert {i for _, i, _ in inbox.items()} == {"dup", "a", "b"}
     assert [b for _, i, b in inbox.items() if i == "dup"] == [b"first"]
+
+
+def test_a_batch_takes_savepoints_only_when_a_write_fails(inbox: Inbox) -> None:
+    # A savepoint per job makes SQLite journal every page the job touches (issue 14): a batch
+    # whose writes all succeed runs as one plain transaction; one that fails is run again, job by job.
+    import threading
+
+    statements: list[str] = []
+    inbox._conn.set_trace_callback(statements.append)
+    barrier = threading.Barrier(8)
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        for i in range(10):
+            inbox.put(f"s{n}-{i}", os.urandom(300), board=ReceiptHash(os.urandom(32)))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert inbox.count() == 80
+    assert statements.count("COMMIT") < 80  # batched
+    assert not [s for s in statements if "SAVEPOINT" in s]
+
+    inbox.put("dup", b"first")
+    with pytest.raises(StoreUnavailable):
+        inbox.put("dup", b"again")
+    inbox._conn.set_trace_callback(None)
+    assert "SAVEPOINT job" in statements
+    assert [b for _, i, b in inbox.items(limit=1000) if i == "dup"] == [b"first"]
 
 
 def test_closed_inbox_refuses_writes(tmp_path: Path) -> None:

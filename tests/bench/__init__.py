@@ -1,0 +1,1 @@
+"""Tests of the benchmark helpers in bench/ (imported from the repository root)."""
