@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from channels import remote
 from channels.sms import routes as sms_routes
 from channels.sms.service import SmsChannel
+from channels.voice import callback as voice_callback
 from channels.voice import routes as voice_routes
 from channels.voice.recordings import RecordingFetcher
 from channels.web import api, pages
@@ -72,6 +73,7 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
     app.include_router(api.router)
     app.include_router(sms_routes.router)
     app.include_router(voice_routes.router)
+    app.include_router(voice_callback.router)
     app.include_router(remote.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

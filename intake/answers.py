@@ -104,6 +104,13 @@ def question_receipt(inbox: Inbox, question_id: str) -> ReceiptHash | None:
     return ReceiptHash(found[1]) if found is not None else None
 
 
+def board_question(inbox: Inbox, question_id: str) -> tuple[BoardQuestion, ReceiptHash, bool] | None:
+    """(question, receipt hash, still open) for an id (the call-back keeps only the id, in its token)."""
+    with inbox._lock:
+        found = bq.by_id(inbox._conn, question_id)
+    return (found[0], ReceiptHash(found[1]), found[2]) if found is not None else None
+
+
 def unlink_sms(inbox: Inbox, question_id: str) -> None:
     """The worker was asked twice by SMS and did not choose: stop reading their texts as answers."""
     with inbox._write() as conn:
@@ -181,6 +188,7 @@ __all__ = [
     "SMS_REPLY_DAYS",
     "accept_answer",
     "accept_answer_to",
+    "board_question",
     "forget_sms_links",
     "post_questions",
     "question_receipt",

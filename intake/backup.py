@@ -52,6 +52,7 @@ import sqlcipher3
 from crypto import CannotOpen, Keyring, KeyringError, NodeKeys, open_item, seal_item
 from crypto.files import write_private_file
 from intake import audit, clock
+from intake.backup_record import record_backup
 from intake.errors import BackupDamaged, BackupError, IntakeError, RestoreRefused, StoreDamaged, StoreError
 from intake.node import IntakeKeys
 from intake.settings import Settings
@@ -238,6 +239,7 @@ def write_backup(settings: Settings, keys: NodeKeys, dest: Path) -> BackupInfo:
     check_destination(dest)
     data, info = make_backup(settings, keys)
     write_private_file(dest, data)
+    record_backup(settings.home, info.created_at)  # for `intake doctor` (intake/backup_record.py)
     return info
 
 
@@ -346,6 +348,8 @@ def restore_backup(data: bytes, home: Path, *, user: str | None, passphrase: str
                 home.rmdir()
         raise
     shutil.rmtree(staging, ignore_errors=True)
+    with contextlib.suppress(OSError):  # the restored state is that backup (intake/backup_record.py)
+        record_backup(home, str(manifest["created_at"]))
     names = tuple(["keyring.json", *manifest["files"]])
     return RestoreResult(keys.node_id, str(manifest["created_at"]), count, chain, names, home=home)
 

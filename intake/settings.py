@@ -80,6 +80,8 @@ class Settings(HomePaths):
     relay_redact_patterns: str = ""
     # Days after a case closes when the worker is asked whether they were punished for reporting (issue 15).
     retaliation_checkin_days: str = "30,90"
+    # 1: a "did it happen?" question is also asked by a Twilio call-back where the worker agreed to contact.
+    voice_callback: int = 0
 
     # Paths inside the node home (and HomePaths) ---------------------------------------------
     @property
@@ -167,6 +169,8 @@ class Settings(HomePaths):
         self.deadlines()
         self.relay_patterns()
         self.checkin_days()
+        if self.voice_callback not in (0, 1):
+            raise SettingsError("voice_callback must be 0 (off) or 1 (on)")
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             raise SettingsError("public_url must start with https:// (or http:// on loopback)")
 

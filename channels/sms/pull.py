@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from channels.sms.service import SmsChannel, SmsInbound, handle_inbound
 from channels.sms.twilio_rest import TwilioGateway
+from channels.voice.callback_token import call_token, callback_url
 from intake import clock
 from intake.errors import GatewayError, StoreUnavailable
 
@@ -104,8 +105,12 @@ def _send_batch(
     inbox = sms.service.inbox
     for outbox_id, recipient, body, attempts in rows:
         to, text = sms.open_recipient(recipient, body)
+        token = call_token(text)  # a call-back queued by the desk (issue 15), not an SMS
         try:
-            gateway.send(to, text)
+            if token is not None:
+                gateway.call(to, callback_url(sms.service.settings, token))
+            else:
+                gateway.send(to, text)
         except GatewayError as exc:
             if exc.retry and attempts + 1 < MAX_ATTEMPTS:
                 inbox.outbox_retry(outbox_id, int(now + backoff(attempts)))

@@ -142,6 +142,15 @@ class TwilioGateway:
             raise _error(exc, "send") from None
         return str(message.sid)
 
+    def call(self, to: str, url: str) -> str:
+        """Place a call from the node's number (Twilio's Calls resource); Twilio POSTs to ``url`` for
+        its TwiML when the call is answered. Returns the call's SID."""
+        try:
+            placed = self.client.calls.create(to=to, from_=self.number, url=url, method="POST")
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, "call") from None
+        return str(placed.sid)
+
 
 @dataclass(frozen=True)
 class RemoteRecording:

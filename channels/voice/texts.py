@@ -31,4 +31,16 @@ PROMPTS: dict[str, str] = {
     "repeat": N_("To hear the code again, press 1."),
     "nothing_recorded": N_("We did not receive a recording. Please call again."),
     "goodbye": N_("Thank you. Goodbye."),
+    # The call-back (issue 15): the labour group calls the worker to ask whether remedy happened.
+    # Translators: {what} is a short phrase such as "back pay" or "the remedy agreed for your case".
+    "callback_confirm": N_(
+        "This is the workers' grievance line, calling about your report. Has this happened: {what}? "
+        "Press 1 for yes, 2 for partly, 3 for no."
+    ),
+    "callback_retaliation": N_(
+        "This is the workers' grievance line, calling about your report. Since your report, have you been "
+        "punished, moved, threatened or dismissed? Press 1 for no, 2 for yes."
+    ),
+    "callback_thanks": N_("Thank you, your answer was received. Only the labour group hears it. Goodbye."),
+    "callback_gone": N_("Thank you for answering. There is no question for you now. Goodbye."),
 }

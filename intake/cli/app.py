@@ -13,7 +13,20 @@ import typer
 
 from crypto import CryptoError, WrongPassphrase
 from i18n import d_
-from intake.cli import backup, cases, channels, check, desk, factories, node, partner, partner_record, relay, stats
+from intake.cli import (
+    backup,
+    cases,
+    channels,
+    check,
+    desk,
+    doctor,
+    factories,
+    node,
+    partner,
+    partner_record,
+    relay,
+    stats,
+)
 from intake.cli.common import HomeOpt, _state, console, print_error
 from intake.errors import IntakeError
 
@@ -24,7 +37,7 @@ app = typer.Typer(
     add_completion=False,
 )
 # `intake --help` lists the commands in this order, then the groups in theirs (then `demo`, below).
-for command in (backup.backup, backup.restore, check.check, node.init, node.serve, cases.drain):
+for command in (backup.backup, backup.restore, check.check, doctor.doctor, node.init, node.serve, cases.drain):
     app.command()(command)
 GROUPS = {
     "cases": cases.cases_app,
@@ -47,10 +60,26 @@ partner.partner_app.add_typer(partner_record.supply_app, name="supply-chain")
 partner.partner_app.add_typer(partner_record.complaints_app, name="complaints")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("grievance-intake")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown"
+        console.print(f"intake {number}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     home: HomeOpt = None,
     debug: Annotated[bool, typer.Option("--debug", help=d_("Show tracebacks on errors."))] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help=d_("Print the version and exit.")),
+    ] = False,
 ) -> None:
     _state.home = home
     _state.debug = debug

@@ -39,6 +39,7 @@ class RelayDemo:
     partner_home: Path
     opened: int
     refs: list[str]
+    url: str = ""  # the partner's inbox, as the node registered it
 
 
 def run_relay_demo(settings: Settings, keys: NodeKeys, passphrase: str, console: Console, count: int = 2) -> RelayDemo:
@@ -103,4 +104,4 @@ def run_relay_demo(settings: Settings, keys: NodeKeys, passphrase: str, console:
                 d_("The partner asked a question about case {id}; the node took it on its next push (see the case in the desk).")
                 .format(id=o.case_id)
             )  # fmt: skip
-    return RelayDemo(partner_home, sum(o.ok for o in outcomes), [v.summary.case_ref for v, _ in latest])
+    return RelayDemo(partner_home, sum(o.ok for o in outcomes), [v.summary.case_ref for v, _ in latest], url)

@@ -173,6 +173,23 @@ def run_demo(*, port: int | None, desk_port: int | None, once: bool, home: Path 
                     "{receipt} now asks the worker whether it happened."
                 ).format(id=resolved, receipt=receipts[0])
             )
+            from intake.demo.confirm import confirm_and_relay
+
+            confirmed = confirm_and_relay(settings, keys, passphrase, partner, base, receipts[0], resolved)
+            if confirmed:
+                console.print(
+                    d_("The worker of case {id} answered on the status page: yes, it happened.").format(id=resolved)
+                )
+                console.print(
+                    d_(
+                        "A coordinator approved its changed summary and the node pushed it: the partner lists case "
+                        "{ref} as {state}, and its remedy record counts it as confirmed by the worker "
+                        "({factory}: {shown}; counts under 5 show as <5)."
+                    ).format(ref=confirmed.case_ref, state=confirmed.remedy_state, factory=confirmed.factory,
+                             shown=confirmed.shown),
+                    highlight=False,
+                    markup=False,  # a factory's name may hold [brackets]
+                )  # fmt: skip
         from intake.demo.remedy import retaliation_check_in
 
         closed, opened = retaliation_check_in(settings, keys, base, receipts[1])
@@ -204,6 +221,14 @@ def run_demo(*, port: int | None, desk_port: int | None, once: bool, home: Path 
         console.print(
             "  "
             + d_("Partner's cases: {intake} partner --home {home} cases list --user {user}").format(
+                intake=command, home=shlex.quote(str(partner.partner_home)), user="analyst"
+            ),
+            highlight=False,
+            markup=False,  # a folder may hold [brackets]
+        )
+        console.print(
+            "  "
+            + d_("Partner's remedy record: {intake} partner --home {home} report --remedy --user {user}").format(
                 intake=command, home=shlex.quote(str(partner.partner_home)), user="analyst"
             ),
             highlight=False,

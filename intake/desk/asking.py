@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from channels.sms.service import SmsChannel
+from channels.voice.callback_token import call_body, seal_token
 from crypto import NodeKeys
 from i18n import D_, d_
 from intake import clock
@@ -139,6 +140,10 @@ def _apply(
             # reply from this number is then taken as the answer.
             recipient, body = channel.seal_recipient(phone, sms_text(texted.kind, texted.subject, locale))
             service.inbox.queue(provider, recipient, body, push=push)
+            if provider == "twilio" and settings.voice_callback:
+                # The same question by a call-back too (docs/worker-questions.md), placed by `intake sms pull`.
+                call = call_body(seal_token(settings, texted.id, locale))
+                service.inbox.queue(provider, *channel.seal_recipient(phone, call), push=push)
     finally:
         service.close()
 

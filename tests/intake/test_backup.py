@@ -179,7 +179,8 @@ def test_round_trip_on_a_new_machine(backed: Backed, tmp_path: Path) -> None:
 
     assert stat.S_IMODE(new.stat().st_mode) == 0o700
     names = sorted(p.name for p in new.iterdir())
-    assert names == ["cases.db", "inbox.db", "intake.key", "keyring.json"]
+    # last-backup: the restored state is that backup (intake/backup_record.py, for `intake doctor`)
+    assert names == ["cases.db", "inbox.db", "intake.key", "keyring.json", "last-backup"]
     for name in names:
         assert stat.S_IMODE((new / name).stat().st_mode) == 0o600, name
 

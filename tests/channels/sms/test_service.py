@@ -181,17 +181,24 @@ def test_no_story_text_is_ever_dropped_down_to_the_desk(env, messages: list[str]
     """Every message that is not a keyword, language choice, greeting or menu answer reaches the
     desk: in a finished report, or in the conversation stored when it was abandoned."""
     from channels.sms.conversation import _clean, _keyword, is_story
+    from channels.sms.service import _load
 
     node, desk = env
     n = next(_counter)
     sender = f"+8614{n:09d}"
     for i, text in enumerate(messages):
         handle_inbound(desk, SmsInbound("twilio", f"SMd{n}-{i}", sender, text), now=T0 + timedelta(minutes=i))
+    # A conversation left open with nothing written but the factory or place it named is not kept
+    # (test_nothing_written_means_nothing_kept): its messages, from the one that started it, are exempt.
+    open_state, _ = _load(desk.service.inbox.sms_session(desk.reporter(sender)))
+    exempt_from = len(messages)
+    if open_state is not None and not open_state.parts:
+        exempt_from = int((open_state.started_at - T0).total_seconds() // 60)
     desk._last_sweep = float("-inf")
     desk.sweep(T0 + timedelta(days=2))  # whatever is left unfinished is stored, shared with nobody
     _, cases = drain_node(node)
     kept = "\n".join(f"{c.factory}\n{c.description}" for c in cases)
-    for text in messages:
+    for text in messages[:exempt_from]:
         cleaned = _clean(text)
         if is_story(cleaned, _keyword(cleaned)[0]):
             assert cleaned in kept, (cleaned, messages)

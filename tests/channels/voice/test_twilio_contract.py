@@ -55,3 +55,31 @@ def test_hotline_call_records_are_listed_and_deleted_per_twilios_spec(tmp_path: 
     assert gw.delete_call("CA" + "0123456789abcdef" * 2) is True
     assert gw.delete_call("CAnot-a-sid") is False  # refused (as Twilio refuses an unfinished call)
     assert [s for m, _, s in gw.http.calls if m == "DELETE"] == [204, 422]
+
+
+def test_a_call_back_is_placed_per_twilios_spec(tmp_path: Path, prism: str) -> None:
+    """The desk's queued call-back, sent by `intake sms pull`: a POST to the Calls resource (issue 15)."""
+    from channels.sms.pull import pull
+    from channels.sms.service import SmsChannel
+    from channels.sms.twilio_rest import TwilioGateway
+    from channels.voice.callback_token import call_body, seal_token
+    from intake.services import IntakeService
+
+    node = make_node(
+        tmp_path / "n", twilio_account_sid=SID, twilio_auth_token="synthetic", twilio_number="+15550001111",
+        twilio_api_base=prism, public_url="https://intake.example.org",
+    )  # fmt: skip
+    gw = TwilioGateway(node.settings)
+    assert gw.call("+15550002222", "https://intake.example.org/twilio/voice/callback?t=abc").startswith("CA")
+    service = IntakeService.open(node.settings)
+    try:
+        sms = SmsChannel(service)
+        body = call_body(seal_token(node.settings, "q1", "en"))
+        service.inbox.queue("twilio", *sms.seal_recipient("+15550002222", body))
+        result = pull(sms, gw)
+        # (Prism's example inbound message gets an SMS reply in the same pull: sent counts both.)
+        assert result.sent >= 1 and not result.dropped and service.inbox.outbox_due("twilio", 2**62) == []
+    finally:
+        service.close()
+    calls = [status for m, path, status in gw.http.calls if m == "POST" and path.endswith("/Calls.json")]
+    assert calls == [201, 201]  # the direct call and the queued call-back, both valid per the spec

@@ -116,8 +116,8 @@ def test_demo_cases_open_with_the_printed_passphrase(demo: tuple[Path, str]) -> 
 
 
 def test_demo_resolves_a_case_and_its_worker_confirms_on_the_status_page(demo: tuple[Path, str]) -> None:
-    """Issue 15: a case went new -> remedy -> resolved; the printed receipt's status page asks whether
-    it happened; the worker's answer, drained with the printed passphrase, confirms it."""
+    """Issue 15: a case went new -> remedy -> resolved; the printed receipt's status page asked whether
+    it happened; the demo worker answered "yes" there (the plain form), and the drain confirmed it."""
     from fastapi.testclient import TestClient
 
     from channels.server import create_intake_app
@@ -129,16 +129,10 @@ def test_demo_resolves_a_case_and_its_worker_confirms_on_the_status_page(demo: t
     passphrase = re.search(r"Demo passphrase for user demo: (\S+)", out)
     assert resolved and passphrase, out
     case_id, receipt = int(resolved.group(1)), resolved.group(2)
+    assert f"The worker of case {case_id} answered on the status page: yes, it happened." in out
     with TestClient(create_intake_app(Settings.load(home, env={}, rate_limit_per_minute=0))) as worker:
         shown = worker.post("/api/v1/status", json={"receipt": receipt}).json()
-        assert shown["status"] == "closed" and shown["question"]["text"] == "Has this happened: back pay?"
-        token = re.search(r'name="csrf" value="([^"]+)"', worker.get("/status").text)
-        assert token
-        page = worker.post("/status", data={"csrf": token.group(1), "receipt": receipt}).text
-        form = page[page.index("/status/answer") :]
-        fields = dict(re.findall(r'name="(csrf|receipt|question|lang)" value="([^"]*)"', form))
-        answered = worker.post("/status/answer", data={**fields, "answer": "1"})
-        assert "Thank you, your answer was received." in answered.text
+        assert shown["status"] == "closed" and not shown.get("question"), "answered: not asked again"
     key = {"INTAKE_PASSPHRASE": passphrase.group(1)}
     assert run("--home", home, "drain", "--user", "demo", extra=key).returncode == 0
     shown_case = run("--home", home, "cases", "show", str(case_id), "--json", "--user", "demo", extra=key)
@@ -317,3 +311,46 @@ def test_demo_partner_question_reaches_the_node(demo: tuple[Path, str]) -> None:
     assert shown.returncode == 0, shown.stderr
     [message] = json.loads(shown.stdout)["partner_messages"]
     assert message["kind"] == "question" and message["partner"] == "demo-partner" and "overtime" in message["text"]
+
+
+def test_demo_partner_record_counts_the_case_confirmed_by_the_worker(demo: tuple[Path, str], tmp_path: Path) -> None:
+    """Issue 15's loop closed in the demo: after the worker confirmed, a coordinator approved the changed
+    summary (through the gate) and the node pushed it; the partner's store holds the case as confirmed
+    by the worker, and its remedy record counts it (1 before suppression, shown as <5)."""
+    from relay.partner.home import PartnerHome
+    from relay.partner.remedy import record
+    from relay.partner.supply import factory_key
+
+    home, out = demo
+    said = re.search(r"the partner lists case (\w+) as resolved_confirmed, and its remedy record counts it as "
+                     r"confirmed by the worker \((.+): (<5|\d+); counts under 5 show as <5\)", out)  # fmt: skip
+    passphrase = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert said and passphrase, out
+    ref, factory = said.group(1), said.group(2)
+    partner = PartnerHome(home.with_name(home.name + "-partner"))
+    store = partner.open_db(partner.unlock("analyst", passphrase.group(1)))
+    try:
+        [versions] = [vs for vs in store.by_case() if vs[-1].summary.case_ref == ref]
+        rec = record(store)
+    finally:
+        store.close()
+    assert [v.summary.status for v in versions] == ["new", "resolved"], "approved again and pushed again"
+    s = versions[-1].summary
+    assert (s.remedy_state, s.factory.name) == ("resolved_confirmed", factory)
+    [line] = [
+        f
+        for f in rec.factories
+        if f.key == factory_key(s.factory.name, s.factory.country, s.factory.open_supply_hub_id)
+    ]
+    assert line._counts["confirmed_by_workers"] == 1 and line._counts["remedied"] == 1
+    assert line.shown["confirmed_by_workers"] == "<5" == said.group(3)  # small cells suppressed, as in public
+    # The printed hint gives the same record, as the partner reads it.
+    bare = {**env(), "PATH": "/usr/bin:/bin", "INTAKE_PASSPHRASE": passphrase.group(1)}
+    command = hint(out, "Partner's remedy record")
+    ran = subprocess.run(
+        [*command, "--format", "json"], cwd=tmp_path, env=bare, stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, encoding="utf-8", timeout=TIMEOUT, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, (command, ran.stderr)
+    [shown] = [f for f in json.loads(ran.stdout)["factories"] if f["name"] == factory]
+    assert shown["confirmed_by_workers"] == "<5" and json.loads(ran.stdout)["total"]["confirmed_by_workers"] == "<5"

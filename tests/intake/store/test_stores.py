@@ -8,6 +8,7 @@ import re
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -707,3 +708,20 @@ def test_transaction_commits_or_rolls_back_whole(tmp_path: Path) -> None:
             raise RuntimeError("after a rollback SQLite did itself")
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT at, user, text FROM notes WHERE case_id = ? ORDER BY id",
+        "SELECT at, user, text, sms FROM replies WHERE case_id = ? ORDER BY id",
+        "SELECT received_at, channel, text FROM followups WHERE case_id = ? ORDER BY id",
+    ],
+)
+def test_a_case_page_reads_only_its_own_rows(tmp_path: Path, sql: str) -> None:
+    """Each per-case read of the case page is an index search, not a scan of every case's rows (a
+    scan took 299 ms at 1,000,000 cases)."""
+    with closing(CasesStore(tmp_path / "cases.db", KEY, create=True)) as store:
+        plan = " ".join(str(row[-1]) for row in store._conn.execute("EXPLAIN QUERY PLAN " + sql, (1,)))
+    assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
+    assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan
