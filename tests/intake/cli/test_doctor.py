@@ -17,11 +17,21 @@ from tests.intake.cli.test_cli import Result, intake, write_pass
 from tests.intake.store.damage import damage_middle_page
 
 
-def healthy_node(tmp_path: Path) -> tuple[Node, Path]:
-    """A fresh node with a fresh backup, and its passphrase file (outside the node folder)."""
+def healthy_node(tmp_path: Path, *, in_process: bool = False) -> tuple[Node, Path]:
+    """A fresh node with a fresh backup, and its passphrase file (outside the node folder).
+
+    The backup is made by ``intake backup`` in a process of its own, like the doctor it is checked
+    by: its time is that process's clock, not the test's (INTAKE_TEST_YEARS_AHEAD moves the test's
+    clock years ahead, and the doctor rightly fails a backup made in its future). ``in_process``
+    makes it here, for a doctor run in this process."""
     node = make_node(tmp_path / "home")
-    write_backup(node.settings, node.keys, tmp_path / "node.backup")
-    return node, write_pass(tmp_path / "pass.txt", node.passphrase)
+    pass_file = write_pass(tmp_path / "pass.txt", node.passphrase)
+    if in_process:
+        write_backup(node.settings, node.keys, tmp_path / "node.backup")
+    else:
+        made = intake("--home", node.home, "backup", "--to", tmp_path / "node.backup", "--passphrase-file", pass_file)
+        assert made.code == 0, made
+    return node, pass_file
 
 
 def doctor(node: Node, pass_file: Path, *extra: str) -> Result:
@@ -92,7 +102,7 @@ def test_a_damaged_store_fails_naming_the_file(tmp_path: Path) -> None:
 
 
 def test_a_stale_backup_fails_once_the_clock_moves_on(tmp_path: Path) -> None:
-    node, _pass_file = healthy_node(tmp_path)
+    node, _pass_file = healthy_node(tmp_path, in_process=True)
 
     def run() -> list[tuple[str, Level, str]]:
         report = diagnose(node.home, load=lambda: node.settings, unlock=lambda _s: node.keys)

@@ -132,7 +132,11 @@ def test_demo_resolves_a_case_and_its_worker_confirms_on_the_status_page(demo: t
     assert f"The worker of case {case_id} answered on the status page: yes, it happened." in out
     with TestClient(create_intake_app(Settings.load(home, env={}, rate_limit_per_minute=0))) as worker:
         shown = worker.post("/api/v1/status", json={"receipt": receipt}).json()
-        assert shown["status"] == "closed" and not shown.get("question"), "answered: not asked again"
+        asked = shown.get("question")
+        # Answered: "did it happen?" is not asked again. The retaliation check-in the closing
+        # scheduled (30 days on) may be due here when the suite's clock runs years ahead.
+        assert shown["status"] == "closed", shown
+        assert not asked or asked["text"].startswith("Since your report"), "answered: not asked again"
     key = {"INTAKE_PASSPHRASE": passphrase.group(1)}
     assert run("--home", home, "drain", "--user", "demo", extra=key).returncode == 0
     shown_case = run("--home", home, "cases", "show", str(case_id), "--json", "--user", "demo", extra=key)
