@@ -17,7 +17,8 @@ from rich.table import Table
 from rich.text import Text
 from twilio.request_validator import RequestValidator
 
-from i18n import d_
+from i18n import d_, dn_
+from intake.backup import write_backup
 from intake.demo.data import SAMPLE_REPORTS, SAMPLE_SMS
 from intake.demo.servers import listen, start_server
 from intake.demo.voice import DEMO_ACCOUNT, MediaStandIn, simulate_call
@@ -200,6 +201,15 @@ def run_demo(*, port: int | None, desk_port: int | None, once: bool, home: Path 
                     "Urgent case {new} was opened, linked to it."
                 ).format(id=closed, new=opened)
             )
+        # A node is healthy only with a backup (intake doctor): the demo's sits beside its folder.
+        backup = write_backup(settings, keys, home.parent / f"{home.name}.backup")
+        console.print(
+            dn_(
+                "Backup written to {path}: {cases} case, {size} bytes.",
+                "Backup written to {path}: {cases} cases, {size} bytes.",
+                backup.cases,
+            ).format(path=home.parent / f"{home.name}.backup", cases=backup.cases, size=backup.size)
+        )
         console.print()
         console.print(d_("Try it:"))
         console.print("  " + d_("Report form: {url}").format(url=f"{base}/report"))

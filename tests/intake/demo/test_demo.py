@@ -358,3 +358,14 @@ def test_demo_partner_record_counts_the_case_confirmed_by_the_worker(demo: tuple
     assert ran.returncode == 0, (command, ran.stderr)
     [shown] = [f for f in json.loads(ran.stdout)["factories"] if f["name"] == factory]
     assert shown["confirmed_by_workers"] == "<5" and json.loads(ran.stdout)["total"]["confirmed_by_workers"] == "<5"
+
+
+def test_intake_doctor_passes_on_the_demo_node(demo: tuple[Path, str]) -> None:
+    """Issue 17: the demo node is a healthy node, its backup included (the doctor fails a node never
+    backed up)."""
+    home, out = demo
+    passphrase = re.search(r"Demo passphrase for user demo: (\S+)", out)
+    assert passphrase and f"Backup written to {home.parent / (home.name + '.backup')}" in out, out
+    result = run("--home", home, "doctor", "--user", "demo", extra={"INTAKE_PASSPHRASE": passphrase.group(1)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FAIL" not in result.stdout and result.stdout.rstrip().endswith("Healthy.")
