@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import nacl.bindings as b
 import nacl.exceptions
@@ -342,6 +342,52 @@ def _parse_slow(data: bytes) -> re.Match[bytes]:
     return fields
 
 
+class _Inner(NamedTuple):
+    """A decrypted body's fields, checked but not yet verified: the signature is the caller's."""
+
+    sender: bytes
+    name: str  # what ``senders`` calls ``sender``
+    sequence: int
+    seconds: int
+    signed: bytes  # sender || sequence || created_at || payload
+    signature: bytes
+
+    def opened(self, header: Header) -> Opened:
+        return Opened(
+            header=header,
+            sender=self.sender,
+            sender_name=self.name,
+            sequence=self.sequence,
+            created_at=_EPOCH + timedelta(seconds=self.seconds),
+            payload=self.signed[_FIXED:],
+        )
+
+
+def _read_inner(
+    padded: bytes, what: str, ident: str, senders: Mapping[bytes, str], stranger: Callable[[bytes], str]
+) -> _Inner:
+    """Unpad a decrypted envelope or partner message (``what``, id ``ident``) and check its inner
+    layout and sender, in that order. Envelopes and messages share the layout and these refusals;
+    ``stranger(sender)`` words the one refusal each words its own way, a key not in ``senders``."""
+    try:
+        inner = b.sodium_unpad(padded, BUCKET)
+    except (nacl.exceptions.CryptoError, ValueError):
+        raise EnvelopeError("malformed", f"{what} {ident} has invalid padding inside", envelope_id=ident) from None
+    if len(inner) < _FIXED + _SIG:
+        raise EnvelopeError("malformed", f"{what} {ident} is too short inside", envelope_id=ident)
+    sender = inner[:_KEY]
+    sequence = int.from_bytes(inner[_KEY : _KEY + _U64], "big")
+    seconds = int.from_bytes(inner[_KEY + _U64 : _FIXED], "big")
+    if sequence == 0:
+        raise EnvelopeError("malformed", f"{what} {ident} has sequence number 0", envelope_id=ident)
+    if seconds > _MAX_SECONDS:
+        raise EnvelopeError("malformed", f"{what} {ident} has an impossible creation time", envelope_id=ident)
+    name = senders.get(sender)
+    if name is None:
+        raise EnvelopeError("unknown_sender", stranger(sender), envelope_id=ident)
+    return _Inner(sender, name, sequence, seconds, inner[:-_SIG], inner[-_SIG:])
+
+
 def read_header(data: bytes) -> Header:
     """Read and check an envelope's public header; needs no key.
 
@@ -383,30 +429,19 @@ def open_envelope(
         raise EnvelopeError(
             "altered", f"envelope {eid} cannot be decrypted: altered, or sealed to another key", envelope_id=eid
         ) from None
-    try:
-        inner = b.sodium_unpad(padded, BUCKET)
-    except (nacl.exceptions.CryptoError, ValueError):
-        raise EnvelopeError("malformed", f"envelope {eid} has invalid padding inside", envelope_id=eid) from None
-    if len(inner) < _FIXED + _SIG:
-        raise EnvelopeError("malformed", f"envelope {eid} is too short inside", envelope_id=eid)
-    sender = inner[:_KEY]
-    sequence = int.from_bytes(inner[_KEY : _KEY + _U64], "big")
-    seconds = int.from_bytes(inner[_KEY + _U64 : _FIXED], "big")
-    if sequence == 0:
-        raise EnvelopeError("malformed", f"envelope {eid} has sequence number 0", envelope_id=eid)
-    if seconds > _MAX_SECONDS:
-        raise EnvelopeError("malformed", f"envelope {eid} has an impossible creation time", envelope_id=eid)
-    name = senders.get(sender)
-    if name is None:
-        raise EnvelopeError(
-            "unknown_sender",
-            f"envelope {eid} was signed by node key {node_key_string(VerifyKey(sender))}, which is not a known node",
-            envelope_id=eid,
-        )
-    signed = inner[:-_SIG]
+    inner = _read_inner(
+        padded,
+        "envelope",
+        eid,
+        senders,
+        lambda key: (
+            f"envelope {eid} was signed by node key {node_key_string(VerifyKey(key))}, which is not a known node"
+        ),
+    )
+    sender, name, sequence = inner.sender, inner.name, inner.sequence
     try:
         # VerifyKey(sender).verify(message, signature), minus the key object and one copy.
-        b.crypto_sign_open(_signed_message(head, ours, signed, inner[-_SIG:]), sender)
+        b.crypto_sign_open(_signed_message(head, ours, inner.signed, inner.signature), sender)
     except nacl.exceptions.BadSignatureError:
         raise EnvelopeError(
             "bad_signature",
@@ -419,14 +454,7 @@ def open_envelope(
             f"envelope {eid} from {name} (sequence {sequence}) repeats an envelope already opened",
             envelope_id=eid,
         )
-    return Opened(
-        header=header,
-        sender=sender,
-        sender_name=name,
-        sequence=sequence,
-        created_at=_EPOCH + timedelta(seconds=seconds),
-        payload=signed[_FIXED:],
-    )
+    return inner.opened(header)
 
 
 # -- receipts ---------------------------------------------------------------------------------------

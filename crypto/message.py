@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import nacl.bindings as b
@@ -36,7 +36,21 @@ import nacl.utils
 from nacl.public import PublicKey, SealedBox
 from nacl.signing import SigningKey, VerifyKey
 
-from crypto.envelope import BUCKET, EnvelopeError, Header, Opened, _b64url, _seconds, _unb64url
+from crypto.envelope import (
+    _FIXED,
+    _MAX_SECONDS,
+    _SIG,
+    _U64,
+    _U64_MAX,
+    BUCKET,
+    EnvelopeError,
+    Header,
+    Opened,
+    _b64url,
+    _read_inner,
+    _seconds,
+    _unb64url,
+)
 
 __all__ = [
     "FETCH_CONTEXT",
@@ -65,12 +79,7 @@ _HEX = frozenset(b"0123456789abcdef")
 _MAX_VERSION_LINE = len(MAGIC) + 11
 MESSAGE_HEADER_LEN = len(_VERSION_LINE) + len(_SHAPE)  # 88
 
-_KEY, _U64, _SIG = 32, 8, 64
-_U64_MAX = (1 << 64) - 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
 _MESSAGE_ID = re.compile(r"[0-9a-f]{32}")
-_FIXED = _KEY + 2 * _U64
 _SEAL = b.crypto_box_SEALBYTES
 MIN_MESSAGE = MESSAGE_HEADER_LEN + _SEAL + BUCKET
 MAX_MESSAGE_PAYLOAD = ((MAX_MESSAGE - MESSAGE_HEADER_LEN - _SEAL) // BUCKET) * BUCKET - 1 - _FIXED - _SIG
@@ -220,29 +229,16 @@ def open_message(
         raise EnvelopeError(
             "altered", f"message {mid} cannot be decrypted: altered, or sealed to another key", envelope_id=mid
         ) from None
+    inner = _read_inner(
+        padded,
+        "message",
+        mid,
+        senders,
+        lambda key: f"message {mid} was signed by receipt key {key.hex()[:16]}..., which is no registered partner's",
+    )
+    sender, name, sequence = inner.sender, inner.name, inner.sequence
     try:
-        inner = b.sodium_unpad(padded, BUCKET)
-    except (nacl.exceptions.CryptoError, ValueError):
-        raise EnvelopeError("malformed", f"message {mid} has invalid padding inside", envelope_id=mid) from None
-    if len(inner) < _FIXED + _SIG:
-        raise EnvelopeError("malformed", f"message {mid} is too short inside", envelope_id=mid)
-    sender = inner[:_KEY]
-    sequence = int.from_bytes(inner[_KEY : _KEY + _U64], "big")
-    seconds = int.from_bytes(inner[_KEY + _U64 : _FIXED], "big")
-    if sequence == 0:
-        raise EnvelopeError("malformed", f"message {mid} has sequence number 0", envelope_id=mid)
-    if seconds > _MAX_SECONDS:
-        raise EnvelopeError("malformed", f"message {mid} has an impossible creation time", envelope_id=mid)
-    name = senders.get(sender)
-    if name is None:
-        raise EnvelopeError(
-            "unknown_sender",
-            f"message {mid} was signed by receipt key {sender.hex()[:16]}..., which is no registered partner's",
-            envelope_id=mid,
-        )
-    signed, signature = inner[:-_SIG], inner[-_SIG:]
-    try:
-        VerifyKey(sender).verify(MESSAGE_CONTEXT + head + bytes(ours) + signed, signature)
+        VerifyKey(sender).verify(MESSAGE_CONTEXT + head + bytes(ours) + inner.signed, inner.signature)
     except nacl.exceptions.BadSignatureError:
         raise EnvelopeError(
             "bad_signature",
@@ -253,14 +249,7 @@ def open_message(
         raise EnvelopeError(
             "replayed", f"message {mid} from {name} (sequence {sequence}) repeats one already received", envelope_id=mid
         )
-    return Opened(
-        header=header,
-        sender=sender,
-        sender_name=name,
-        sequence=sequence,
-        created_at=_EPOCH + timedelta(seconds=seconds),
-        payload=signed[_FIXED:],
-    )
+    return inner.opened(header)
 
 
 def sign_fetch(body: bytes, *, key: SigningKey) -> str:

@@ -14,11 +14,10 @@ the script opens every vector it wrote and stops if any outcome differs from the
 
 from __future__ import annotations
 
-import argparse
+import functools
 import hashlib
 import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,9 +39,21 @@ from crypto.envelope import (  # noqa: E402
     sign_receipt,
     verify_receipt,
 )
+from scripts._vectors import (  # noqa: E402
+    LABEL_PREFIX,
+    fail_on,
+    iso,
+    load_manifest,
+    open_vectors,
+    opener_seed,
+    opener_senders,
+    run,
+    seed,
+    vector_id,
+    write_manifest,
+)
 
 OUT = ROOT / "tests" / "vectors" / "envelope-v1"
-LABEL_PREFIX = "grievance-intake test vector: "
 VERSION_LINE = b"grievance-intake/envelope/v1\n"
 CONTEXT = b"grievance-intake/envelope/v1 signature\x00"
 
@@ -70,10 +81,6 @@ SUMMARY = {
 T0 = datetime(2026, 11, 2, 9, 30, 0, tzinfo=UTC)
 
 
-def seed(label: str) -> bytes:
-    return hashlib.sha256(label.encode("utf-8")).digest()
-
-
 def x25519(name: str) -> PrivateKey:
     kind, label = KEYS[name]
     if kind != "x25519":
@@ -86,15 +93,6 @@ def ed25519(name: str) -> SigningKey:
     if kind != "ed25519":
         raise ValueError(f"{name} is an {kind} key")
     return SigningKey(seed(label))
-
-
-def vector_id(name: str) -> str:
-    """A fixed envelope id per vector, so regenerating changes only the sealed bytes."""
-    return hashlib.sha256(b"grievance-intake test vector id: " + name.encode()).digest()[:16].hex()
-
-
-def iso(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- hand-built envelopes, straight from docs/envelope.md -----------------------------------------------
@@ -436,42 +434,12 @@ def make() -> tuple[dict[str, bytes], dict[str, bytes], dict[str, Any]]:
 
 
 # -- checking what was written --------------------------------------------------------------------------
-def remembered(opened: set[tuple[bytes, int]], ids: set[str]) -> Callable[[bytes, int, str], bool]:
-    """The ``seen`` callback of an opener that has opened exactly these envelopes."""
-    return lambda sender, sequence, envelope_id: (sender, sequence) in opened or envelope_id in ids
-
-
 def check(folder: Path) -> None:
     """Open every vector in ``folder`` as the manifest says; raise SystemExit on any difference."""
-    manifest = json.loads((folder / "vectors.json").read_text("utf-8"))
+    manifest = load_manifest(folder)
     keys = manifest["keys"]
-    recipient = PrivateKey(seed(keys[manifest["opener"]["recipient"]]["label"]))
-    senders = {bytes.fromhex(keys[k]["public_hex"]): name for k, name in manifest["opener"]["senders"].items()}
-    by_file = {v["file"]: v for v in manifest["vectors"]}
-    problems: list[str] = []
-    for vector in manifest["vectors"]:
-        missing = [a for a in vector.get("after", []) if a not in by_file]
-        if missing:
-            problems.append(f"{vector['file']}: 'after' names {missing}, which are not vectors")
-            continue
-        opened: set[tuple[bytes, int]] = set()
-        ids: set[str] = set()
-        for earlier in vector.get("after", []):
-            o = open_envelope((folder / earlier).read_bytes(), recipient=recipient, senders=senders)
-            opened.add((o.sender, o.sequence))
-            ids.add(o.header.envelope_id)
-        try:
-            open_envelope(
-                (folder / vector["file"]).read_bytes(),
-                recipient=recipient,
-                senders=senders,
-                seen=remembered(opened, ids),
-            )
-            got = "ok"
-        except EnvelopeError as exc:
-            got = exc.reason
-        if got != vector["expect"]:
-            problems.append(f"{vector['file']}: expected {vector['expect']}, got {got}")
+    recipient, senders = PrivateKey(opener_seed(manifest)), opener_senders(manifest)
+    problems = open_vectors(folder, manifest, functools.partial(open_envelope, recipient=recipient, senders=senders))
     for item in manifest["receipts"]:
         key = SigningKey(seed(keys[item["key"]]["label"])).verify_key
         try:
@@ -481,30 +449,24 @@ def check(folder: Path) -> None:
             got = exc.reason
         if got != item["expect"]:
             problems.append(f"receipts/{item['file']}: expected {item['expect']}, got {got}")
-    if problems:
-        raise SystemExit("vectors do not match their manifest:\n  " + "\n  ".join(problems))
+    fail_on(problems)
+
+
+def write(out: Path) -> str:
+    files, receipts, manifest = make()
+    (out / "receipts").mkdir(parents=True, exist_ok=True)
+    for old in [*out.glob("*.envelope"), *(out / "receipts").glob("*.json")]:
+        old.unlink()
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    for name, data in receipts.items():
+        (out / "receipts" / name).write_bytes(data)
+    write_manifest(out, manifest)
+    return f"wrote {len(files)} envelopes and {len(receipts)} receipts to {out}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT, help=f"folder to write (default {OUT.relative_to(ROOT)})")
-    parser.add_argument("--check", action="store_true", help="only check the vectors already in --out")
-    args = parser.parse_args(argv)
-    out: Path = args.out
-    if not args.check:
-        files, receipts, manifest = make()
-        (out / "receipts").mkdir(parents=True, exist_ok=True)
-        for old in [*out.glob("*.envelope"), *(out / "receipts").glob("*.json")]:
-            old.unlink()
-        for name, data in files.items():
-            (out / name).write_bytes(data)
-        for name, data in receipts.items():
-            (out / "receipts" / name).write_bytes(data)
-        (out / "vectors.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        print(f"wrote {len(files)} envelopes and {len(receipts)} receipts to {out}")
-    check(out)
-    print("every vector opens to its expected outcome")
-    return 0
+    return run(argv, doc=__doc__ or "", default_out=OUT, root=ROOT, write=write, check=check)
 
 
 if __name__ == "__main__":

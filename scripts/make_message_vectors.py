@@ -12,11 +12,10 @@ opens every vector it wrote and stops if any outcome differs from the manifest.
 
 from __future__ import annotations
 
-import argparse
+import functools
 import hashlib
 import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,21 @@ sys.path.insert(0, str(ROOT))
 
 from crypto.envelope import EnvelopeError, node_key_string, partner_key_string  # noqa: E402
 from crypto.message import node_box_key, open_message, read_message_header, seal_message  # noqa: E402
+from scripts._vectors import (  # noqa: E402
+    LABEL_PREFIX,
+    fail_on,
+    iso,
+    load_manifest,
+    open_vectors,
+    opener_seed,
+    opener_senders,
+    run,
+    seed,
+    vector_id,
+    write_manifest,
+)
 
 OUT = ROOT / "tests" / "vectors" / "message-v1"
-LABEL_PREFIX = "grievance-intake test vector: "
 VERSION_LINE = b"grievance-intake/message/v1\n"
 CONTEXT = b"grievance-intake/message/v1 signature\x00"
 ENVELOPE_CONTEXT = b"grievance-intake/envelope/v1 signature\x00"
@@ -52,20 +63,8 @@ SENDERS = {"partner-receipts": "Test monitor (partner)", "other-receipts": "Seco
 T0 = datetime(2026, 11, 3, 14, 0, 0, tzinfo=UTC)
 
 
-def seed(label: str) -> bytes:
-    return hashlib.sha256(label.encode("utf-8")).digest()
-
-
 def ed25519(name: str) -> SigningKey:
     return SigningKey(seed(KEYS[name][1]))
-
-
-def vector_id(name: str) -> str:
-    return hashlib.sha256(b"grievance-intake test vector id: " + name.encode()).digest()[:16].hex()
-
-
-def iso(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def payload_for(kind: str, ref: str, text: str, when: datetime) -> bytes:
@@ -241,61 +240,26 @@ def make() -> tuple[dict[str, bytes], dict[str, Any]]:
 
 
 # -- checking what was written --------------------------------------------------------------------------
-def remembered(opened: set[tuple[bytes, int]], ids: set[str]) -> Callable[[bytes, int, str], bool]:
-    return lambda sender, sequence, message_id: (sender, sequence) in opened or message_id in ids
-
-
 def check(folder: Path) -> None:
     """Open every vector in ``folder`` as the manifest says; raise SystemExit on any difference."""
-    manifest = json.loads((folder / "vectors.json").read_text("utf-8"))
-    keys = manifest["keys"]
-    recipient = SigningKey(seed(keys[manifest["opener"]["recipient"]]["label"]))
-    senders = {bytes.fromhex(keys[k]["public_hex"]): name for k, name in manifest["opener"]["senders"].items()}
-    by_file = {v["file"]: v for v in manifest["vectors"]}
-    problems: list[str] = []
-    for vector in manifest["vectors"]:
-        missing = [a for a in vector.get("after", []) if a not in by_file]
-        if missing:
-            problems.append(f"{vector['file']}: 'after' names {missing}, which are not vectors")
-            continue
-        opened: set[tuple[bytes, int]] = set()
-        ids: set[str] = set()
-        for earlier in vector.get("after", []):
-            o = open_message((folder / earlier).read_bytes(), recipient=recipient, senders=senders)
-            opened.add((o.sender, o.sequence))
-            ids.add(o.header.envelope_id)
-        try:
-            open_message(
-                (folder / vector["file"]).read_bytes(), recipient=recipient, senders=senders,
-                seen=remembered(opened, ids),
-            )  # fmt: skip
-            got = "ok"
-        except EnvelopeError as exc:
-            got = exc.reason
-        if got != vector["expect"]:
-            problems.append(f"{vector['file']}: expected {vector['expect']}, got {got}")
-    if problems:
-        raise SystemExit("vectors do not match their manifest:\n  " + "\n  ".join(problems))
+    manifest = load_manifest(folder)
+    recipient, senders = SigningKey(opener_seed(manifest)), opener_senders(manifest)
+    fail_on(open_vectors(folder, manifest, functools.partial(open_message, recipient=recipient, senders=senders)))
+
+
+def write(out: Path) -> str:
+    files, manifest = make()
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.message"):
+        old.unlink()
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    write_manifest(out, manifest)
+    return f"wrote {len(files)} messages to {out}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT, help=f"folder to write (default {OUT.relative_to(ROOT)})")
-    parser.add_argument("--check", action="store_true", help="only check the vectors already in --out")
-    args = parser.parse_args(argv)
-    out: Path = args.out
-    if not args.check:
-        files, manifest = make()
-        out.mkdir(parents=True, exist_ok=True)
-        for old in out.glob("*.message"):
-            old.unlink()
-        for name, data in files.items():
-            (out / name).write_bytes(data)
-        (out / "vectors.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        print(f"wrote {len(files)} messages to {out}")
-    check(out)
-    print("every vector opens to its expected outcome")
-    return 0
+    return run(argv, doc=__doc__ or "", default_out=OUT, root=ROOT, write=write, check=check)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ COMMANDS = dict(walk(typer.main.get_command(app)))
 
 def section(doc: str, title: str) -> str:
     """The text under the heading ``## `title`` ``, up to the next heading of that level."""
-    match = re.search(rf"^## `{re.escape(title)}(?: [A-Z]+)?`\n(.*?)(?=^## |\Z)", doc, re.S | re.M)
+    match = re.search(rf"^## `{re.escape(title)}(?: [A-Z]+)*`\n(.*?)(?=^## |\Z)", doc, re.S | re.M)
     assert match, f"docs/cli.md has no section headed `{title}`"
     return match.group(1)
 

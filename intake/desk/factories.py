@@ -98,7 +98,7 @@ async def add_factory(request: Request) -> Response:
 async def import_csv(request: Request) -> HTMLResponse:
     session = current(request)
     form = await request.form(max_files=1, max_fields=8)
-    if not hmac.compare_digest(str(form.get("csrf") or ""), session.csrf):
+    if not hmac.compare_digest(str(form.get("csrf") or "").encode(), session.csrf.encode()):
         raise Forbidden("csrf")
     upload = form.get("file")
     if not isinstance(upload, UploadFile):

@@ -66,7 +66,7 @@ class LoginGuard:
         issued, _, mac = token.partition(".")
         if len(token) > 100 or not issued.isdigit() or not 0 <= self._now() - int(issued) <= MAX_AGE:
             return False
-        return hmac.compare_digest(mac, self._mac(issued))
+        return hmac.compare_digest(mac.encode(), self._mac(issued).encode())
 
     @staticmethod
     def cross_site(headers: Mapping[str, str]) -> bool:

@@ -1,0 +1,1 @@
+"""Maintenance scripts (run from the repository root); a package so they can share code."""
