@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter
@@ -33,7 +34,7 @@ from crypto import CannotOpen
 from intake.answers import take_pushed_questions
 from intake.domain import BoardStatus
 from intake.errors import InvalidInput, MalformedRequest, TooLarge, Unauthorized
-from intake.pull import ack_items, sealed_items, take_board, take_outbox, token_ok
+from intake.pull import FIRST, ack_items, sealed_file_chunks, sealed_items, take_board, take_outbox, token_ok
 from intake.services import IntakeService
 
 log = logging.getLogger("intake.desk_api")
@@ -42,6 +43,7 @@ MAX_BATCH = 200
 MAX_PUSH = 100  # entries of one kind per push
 MAX_PUSH_BYTES = 256 * 1024  # and max_request_bytes (64 KiB by default) applies first
 MAX_REPLY = 2000  # the desk's limit for a reply (intake/store/casework.py)
+_ITEM_ID = re.compile(r"[0-9a-f]{32}")  # intake/services.py's item ids
 
 
 def _check(request: Request) -> IntakeService:
@@ -65,6 +67,24 @@ async def items(request: Request) -> JSONResponse:
     rows = await run_in_threadpool(sealed_items, service, limit, after)
     out = [{"seq": seq, "id": item_id, "blob": base64.b64encode(blob).decode("ascii")} for seq, item_id, blob in rows]
     return JSONResponse({"items": out})
+
+
+@router.get("/items/{item_id}/files")
+async def item_files(request: Request, item_id: str) -> JSONResponse:
+    """One page of an item's sealed files (issue 16), after ``n`` and ``seq``: at most
+    ``FILE_CHUNKS`` chunks (about 4 MiB), so a 10 MB file comes in a few answers of bounded size."""
+    service = _check(request)
+    if not _ITEM_ID.fullmatch(item_id):
+        raise MalformedRequest("bad item id")
+    try:
+        after = (int(request.query_params.get("n", str(FIRST[0]))), int(request.query_params.get("seq", "-1")))
+    except ValueError:
+        raise MalformedRequest("bad paging") from None
+    if not all(-(2**31) <= v < 2**31 for v in after):
+        raise MalformedRequest("bad paging")
+    rows, more = await run_in_threadpool(sealed_file_chunks, service, item_id, after)
+    chunks = [[n, seq, base64.b64encode(chunk).decode("ascii")] for n, seq, chunk in rows]
+    return JSONResponse({"chunks": chunks, "more": more})
 
 
 @router.post("/items/ack")

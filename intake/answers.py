@@ -15,6 +15,7 @@ another host like status changes, intake/remote.py) and taking them on that inta
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -26,7 +27,7 @@ from intake.services import IntakeService, _seal, check_receipt
 from intake.store import board_questions as bq
 from intake.store.board_questions import BoardQuestion, PostedQuestion
 from intake.store.db import Connection
-from intake.store.inbox import Inbox
+from intake.store.inbox import Inbox, arrival_day
 
 log = logging.getLogger("intake.answers")
 
@@ -78,7 +79,7 @@ def accept_answer_to(
         now = int(clock.time())
         stored = False
         if good and bq.mark_answered(conn, qid, bytes(receipt_hash), now):
-            conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+            conn.execute("INSERT INTO items (id, blob, received_at) VALUES (?, ?, ?)", (item_id, blob, arrival_day()))
             stored = True
         conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -118,12 +119,22 @@ def unlink_sms(inbox: Inbox, question_id: str) -> None:
 
 
 def seal_followup_to(
-    service: IntakeService, receipt_hash: ReceiptHash, text: str, channel: Channel, locale: str
+    service: IntakeService,
+    receipt_hash: ReceiptHash,
+    text: str,
+    channel: Channel,
+    locale: str,
+    parts: Sequence[bytes] = (),
 ) -> tuple[str, bytes]:
     """Seal words a worker sent while a question was asked as a follow-up to that case (nothing they
-    write is dropped); the caller stores the item. Raises ValidationError for text no follow-up takes."""
+    write is dropped); the caller stores the item. Raises ValidationError for text no follow-up takes.
+    ``parts``: sealed conversation parts that go with it (an MMS/WhatsApp message's media link)."""
     followup = FollowUp(channel=channel, locale=locale, text=text)
-    doc = {"kind": "followup", "receipt_hash": bytes(receipt_hash).hex(), "followup": followup.model_dump(mode="json")}
+    doc: dict[str, Any] = {
+        "kind": "followup", "receipt_hash": bytes(receipt_hash).hex(), "followup": followup.model_dump(mode="json")
+    }  # fmt: skip
+    if parts:
+        doc["parts"] = [base64.b64encode(p).decode("ascii") for p in parts]
     return _seal(service, doc)
 
 

@@ -31,6 +31,7 @@ class Channel(enum.StrEnum):
     API = "api"
     SMS = "sms"
     VOICE = "voice"
+    WHATSAPP = "whatsapp"  # through Twilio, the SMS conversation (channels/sms/whatsapp.py)
 
 
 class Consent(enum.IntEnum):

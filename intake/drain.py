@@ -22,8 +22,10 @@ from pydantic import ValidationError
 
 from crypto import CannotOpen, NodeKeys, open_item
 from crypto.fields import encrypt_field, new_key
+from crypto.stream import open_stream_bytes
 from intake.domain import MAX_DESCRIPTION, MAX_SHORT, FollowUp, ReceiptHash, Report
-from intake.services import ITEM_VERSION, normalize_phone
+from intake.services import ITEM_VERSION, file_label, normalize_phone
+from intake.store import attachments
 from intake.store.answers import OpenedAnswer, open_answer, store_answer
 from intake.store.cases import CasesStore, ContactRecord, DrainBatch, NewCase
 from intake.store.db import IntegrityError
@@ -39,7 +41,10 @@ class DrainResult:
     already: int = 0
     unreadable: int = 0
     recordings: int = 0
+    media: int = 0  # MMS/WhatsApp messages' files (issue 16), stored or waiting for their report
+    files: int = 0  # evidence files stored, of every kind of item
     case_ids: list[int] = field(default_factory=list)
+    stopped: bool = False  # ``stop`` said so between batches (a panic, intake/panic.py): the rest waits
 
 
 def reporter_link(keys: NodeKeys, phone: str) -> bytes:
@@ -67,8 +72,11 @@ class ItemSource(Protocol):
 
     def delete(self, item_ids: list[str]) -> None: ...
 
+    def files(self, item_id: str) -> dict[int, list[bytes]]: ...
+
 
 ITEM_ERRORS = (CannotOpen, ValueError, KeyError, TypeError, ValidationError)
+FILE_BYTES_PER_BATCH = 64 * 1024 * 1024  # opened files held at once: a batch is stored early past this
 STORE_ITEM_ERRORS = (*ITEM_ERRORS, IntegrityError)  # e.g. a receipt hash another case has
 
 
@@ -79,6 +87,7 @@ def drain(
     *,
     batch: int = 200,
     progress: Callable[[int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> DrainResult:
     """Open every sealed item into cases.db, ``batch`` items per write transaction, deleting each
     from the inbox only once its batch is committed.
@@ -88,21 +97,29 @@ def drain(
     counted ``unreadable`` and left in the inbox (a run holding one is written again item by item,
     each in a savepoint, so only that item's rows go); a store failure rolls the whole batch back
     and raises, deleting nothing.
+    Evidence files (issue 16) are opened from the item's sealed streams with the item, and stored
+    in the same transaction as its case or follow-up; an item whose stream is missing or does not
+    open is unreadable like any other. Such items are written one by one, never in a run.
     Idempotent by item id: a crash between commit and delete leaves items whose ids are already in
     ``drained_items``; the next drain only deletes them. Nothing is lost or duplicated.
-    ``progress`` gets the number of items each committed batch stored.
+    ``progress`` gets the number of items each committed batch stored. ``stop`` is asked before
+    each batch: when it says so (the node panicked), the drain ends there, every batch before it
+    committed and acknowledged, nothing of the next one begun (``result.stopped``).
     """
     result = DrainResult()
     identity = keys.identity
     after = 0
     while True:
+        if stop is not None and stop():
+            result.stopped = True
+            break
         rows = inbox.items(limit=batch, after_seq=after)
         if not rows:
             break
         after = rows[-1][0]
-        before = result.cases + result.followups + result.recordings
-        done = _drain_rows(rows, cases, keys, identity, result)
-        stored = result.cases + result.followups + result.recordings - before
+        before = result.cases + result.followups + result.recordings + result.media
+        done = _drain_rows(inbox, rows, cases, keys, identity, result)
+        stored = result.cases + result.followups + result.recordings + result.media - before
         if progress and stored:
             progress(stored)
         if done:
@@ -111,14 +128,21 @@ def drain(
 
 
 def _drain_rows(
-    rows: list[tuple[int, str, bytes]], cases: CasesStore, keys: NodeKeys, identity: PrivateKey, result: DrainResult
+    source: ItemSource,
+    rows: list[tuple[int, str, bytes]],
+    cases: CasesStore,
+    keys: NodeKeys,
+    identity: PrivateKey,
+    result: DrainResult,
 ) -> list[str]:
-    """One batch: open its items (outside the store's lock), then store them in one transaction.
-    Returns the ids the inbox may now delete."""
+    """One batch: open its items (outside the store's lock), then store them in one transaction
+    (in a few, when their files pass :data:`FILE_BYTES_PER_BATCH`). Returns the ids the inbox may
+    now delete."""
     known = cases.drained([item_id for _, item_id, _ in rows])
     done: list[str] = []
     opened: list[_Opened] = []
     seen: set[str] = set()
+    held = 0
     for _seq, item_id, blob in rows:
         if item_id in known or item_id in seen:
             result.already += 1
@@ -126,11 +150,23 @@ def _drain_rows(
             continue
         seen.add(item_id)
         try:
-            opened.append(_open(keys, identity, item_id, blob))
+            item = _open(keys, identity, item_id, blob)
+            if item.wanted:
+                held += _open_files(source, identity, item)
         except ITEM_ERRORS:
             _unreadable(result)
+            continue
+        opened.append(item)
+        if held > FILE_BYTES_PER_BATCH:  # files held in memory: store these before opening more
+            _store_batch(cases, opened, result, done)
+            opened, held = [], 0
+    _store_batch(cases, opened, result, done)
+    return done
+
+
+def _store_batch(cases: CasesStore, opened: list[_Opened], result: DrainResult, done: list[str]) -> None:
     if not opened:
-        return done
+        return
     with cases.drain_batch() as writes:
         raced = writes.drained([item.item_id for item in opened])  # another drain got there first
         run: list[NewCase] = []
@@ -138,14 +174,13 @@ def _drain_rows(
             if item.item_id in raced:
                 result.already += 1
                 done.append(item.item_id)
-            elif item.new_case is not None:
+            elif item.new_case is not None and not item.files and not item.media_sids:
                 run.append(item.new_case)
             else:  # a follow-up or a recording may need a case of this run: the run goes first
                 _store_run(writes, run, result, done)
                 run = []
                 _store_one(writes, item, result, done)
         _store_run(writes, run, result, done)
-    return done
 
 
 def _store_run(writes: DrainBatch, run: list[NewCase], result: DrainResult, done: list[str]) -> None:
@@ -171,8 +206,11 @@ def _store_one(writes: DrainBatch, item: _Opened, result: DrainResult, done: lis
     except STORE_ITEM_ERRORS:
         _unreadable(result)
         return
+    result.files += len(item.files)
     if item.kind == "recording":
         result.recordings += 1
+    elif item.kind == "media":
+        result.media += 1
     elif item.kind == "report" or case_id < 0:
         result.cases += 1
     else:
@@ -202,6 +240,20 @@ class _Opened:
     content_type: str = ""
     missing: str = ""
     answer: OpenedAnswer | None = None  # a worker's answer to a status-board question (issue 15)
+    wanted: list[Any] | None = None  # the sealed doc's "attachments": files stored with the item
+    files: list[_File] | tuple[()] = ()  # ... opened (see _open_files)
+    media_sids: list[str] | tuple[()] = ()  # MMS/WhatsApp messages whose files belong to this case
+    media_sid: str = ""  # a "media" item's message
+
+
+@dataclass(slots=True, frozen=True)
+class _File:
+    """An evidence file opened from its sealed stream, checked against its item's description."""
+
+    type: str
+    data: bytes
+    warning: str | None
+    original: bytes | None
 
 
 def _open(keys: NodeKeys, identity: PrivateKey, item_id: str, blob: bytes) -> _Opened:
@@ -222,11 +274,20 @@ def _open(keys: NodeKeys, identity: PrivateKey, item_id: str, blob: bytes) -> _O
             content_type=str(doc.get("content_type", "")),
             missing=str(doc.get("missing", "")),
         )
+    wanted = doc.get("attachments")  # issue 16: opened by _open_files, from the item's sealed streams
+    if wanted is not None and not isinstance(wanted, list):
+        raise TypeError("attachments is not a list")
+    if kind == "media":  # an MMS/WhatsApp message's files, or why they could not be fetched
+        sid = doc["media_sid"]
+        if not isinstance(sid, str) or not sid:
+            raise TypeError("media_sid is not text")
+        return _Opened(item_id, kind, media_sid=sid, missing=str(doc.get("missing") or ""), wanted=wanted)
     receipt_hash = ReceiptHash(bytes.fromhex(doc["receipt_hash"]))
+    media: list[str] = []
     if kind == "report":
         fields_in = dict(doc["report"])
         if doc.get("parts"):
-            fields_in.update(_open_parts(identity, doc["parts"], fields_in))
+            fields_in.update(_open_parts(identity, doc["parts"], fields_in, media))
         report = Report.model_validate(fields_in)
         recording_sid = doc.get("recording_sid")
         if not isinstance(recording_sid, str | None):
@@ -237,16 +298,83 @@ def _open(keys: NodeKeys, identity: PrivateKey, item_id: str, blob: bytes) -> _O
         if phone or report.name:
             contact = seal_contact(keys, item_id.encode(), phone=phone, name=report.name)
         new = NewCase(item_id, report, receipt_hash, initial_severity(report), link, contact, recording_sid or None)
-        return _Opened(item_id, kind, new_case=new)
+        return _Opened(item_id, kind, new_case=new, wanted=wanted, media_sids=media)
     if kind == "followup":
-        return _Opened(item_id, kind, receipt_hash=receipt_hash, followup=FollowUp.model_validate(doc["followup"]))
+        if doc.get("parts"):  # only media parts: the follow-up's words are its own
+            _open_parts(identity, doc["parts"], {}, media)
+        followup = FollowUp.model_validate(doc["followup"])
+        return _Opened(item_id, kind, receipt_hash=receipt_hash, followup=followup, wanted=wanted, media_sids=media)
     if kind == "answer":  # intake/store/answers.py
         return _Opened(item_id, kind, answer=open_answer(doc, keys))
     raise ValueError("unknown item kind")
 
 
+def _open_files(source: ItemSource, identity: PrivateKey, item: _Opened) -> int:
+    """Open the sealed streams an item says it carries (each bound to its item and number) into
+    ``item.files``; returns the bytes now held. A stream missing, changed or of another length
+    raises one of ITEM_ERRORS: the item is then left in the inbox, nothing of it stored."""
+    streams = source.files(item.item_id)
+    files: list[_File] = []
+    held = 0
+    for spec in item.wanted or ():
+        n, type_, size = spec["n"], spec["type"], spec["bytes"]
+        if not (isinstance(n, int) and n > 0 and isinstance(type_, str) and isinstance(size, int)):
+            raise TypeError("attachment description")
+        data = open_stream_bytes(streams[n], identity, label=file_label(item.item_id, n))
+        if len(data) != size:
+            raise ValueError("attachment length")
+        original = None
+        if spec.get("original"):
+            original = open_stream_bytes(streams[-n], identity, label=file_label(item.item_id, -n))
+        warning = spec.get("warning")
+        files.append(_File(type_, data, str(warning) if warning else None, original))
+        held += len(data) + len(original or b"")
+    item.files = files
+    return held
+
+
+def _store_files(writes: DrainBatch, item: _Opened, case_id: int | None) -> None:
+    conn = writes._conn
+    sid = item.media_sid or None
+    for f in item.files:
+        attachments.add(
+            conn, case_id, f.data, f.type, warning=f.warning, original=f.original, item_id=item.item_id, media_sid=sid
+        )
+    if case_id is not None:
+        for media_sid in item.media_sids:
+            attachments.link_media(conn, media_sid, case_id)
+
+
+def _store_media(writes: DrainBatch, item: _Opened) -> int:
+    """A "media" item: its files wait (case_id NULL) until the report naming its message is
+    drained, unless that report came first. Returns the case id, 0 while it waits."""
+    conn = writes._conn
+    if item.wanted is None:  # could not be fetched: one row says a file was sent
+        attachments.add(
+            conn, None, None, "", item_id=item.item_id, media_sid=item.media_sid, missing=item.missing or "unknown"
+        )
+    else:
+        _store_files(writes, item, None)
+        if item.missing:  # some files of the message were kept, others not: one row says so
+            attachments.add(conn, None, None, "", item_id=item.item_id, media_sid=item.media_sid, missing=item.missing)
+    row = conn.execute("SELECT case_id FROM media_links WHERE media_sid = ?", (item.media_sid,)).fetchone()
+    case_id = int(row[0]) if row else 0
+    conn.execute("INSERT INTO drained_items (item_id, case_id) VALUES (?, ?)", (item.item_id, case_id or None))
+    return case_id
+
+
 def _store_item(writes: DrainBatch, item: _Opened) -> int:
     """Returns the case id; negative when a follow-up had to become a new case."""
+    if item.kind == "media":
+        return _store_media(writes, item)
+    if item.files or item.media_sids:
+        case_id = _store_case_item(writes, item)
+        _store_files(writes, item, abs(case_id))
+        return case_id
+    return _store_case_item(writes, item)
+
+
+def _store_case_item(writes: DrainBatch, item: _Opened) -> int:
     if item.answer is not None:  # negative: a retaliation check-in's "yes" opened a case
         return store_answer(writes._conn, item.item_id, item.answer)
     if item.kind == "recording":
@@ -279,13 +407,19 @@ def _store_item(writes: DrainBatch, item: _Opened) -> int:
     return -writes.add_report(item.item_id, orphan, receipt_hash=item.receipt_hash, reporter_link=None, contact=None)
 
 
-def _open_parts(identity: PrivateKey, parts: list[str], base: dict[str, Any]) -> dict[str, str]:
-    """Open sealed text parts into report fields: description parts joined, the last factory wins."""
+def _open_parts(identity: PrivateKey, parts: list[str], base: dict[str, Any], media: list[str]) -> dict[str, str]:
+    """Open sealed text parts into report fields: description parts joined, the last factory wins;
+    the MessageSids of messages that carried media (issue 16) are added to ``media``."""
     description = [base.get("description") or ""]
     out: dict[str, str] = {}
     for encoded in parts:
         part = json.loads(open_item(base64.b64decode(encoded), identity))
-        if part["field"] == "description":
+        if part["field"] == "media":
+            sid = part["media_sid"]
+            if not isinstance(sid, str) or not sid:
+                raise TypeError("media_sid is not text")
+            media.append(sid)
+        elif part["field"] == "description":
             description.append(str(part["text"]))
         elif part["field"] in ("factory", "location") and len(str(part["text"])) > MAX_SHORT:
             # A story typed where the factory was asked (sealed before the engine kept such text

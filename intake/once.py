@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ from crypto.kdf import derive_key
 from intake import clock
 from intake.domain import ReceiptHash
 from intake.errors import IdempotencyConflict
-from intake.store.inbox import Inbox
+from intake.store.inbox import Inbox, SealedFile
 
 ONCE_LABEL = "intake/v1/once"
 ONCE_TTL = 24 * 3600
@@ -83,7 +84,14 @@ def _once_keys(service: OnceHolder, once: Once) -> tuple[bytes, bytes]:
 
 
 def put_once(
-    service: OnceHolder, once: Once, answer: dict[str, str], item_id: str, blob: bytes, board: ReceiptHash | None
+    service: OnceHolder,
+    once: Once,
+    answer: dict[str, str],
+    item_id: str,
+    blob: bytes,
+    board: ReceiptHash | None,
+    *,
+    files: Sequence[SealedFile] = (),
 ) -> dict[str, Any] | None:
     """Store the item unless ``once`` was stored before; then store nothing and return its answer."""
     key, memo_key = _once_keys(service, once)
@@ -93,7 +101,7 @@ def put_once(
     if clock.monotonic() - service.once_swept_at > ONCE_SWEEP_EVERY:
         service.once_swept_at = clock.monotonic()
         service.inbox.forget_seen_range(ONCE_PREFIX, _ONCE_END, now - ONCE_TTL)
-    earlier = service.inbox.put_first(key, memo, item_id, blob, board=board, expired_before=now - ONCE_TTL)
+    earlier = service.inbox.put_first(key, memo, item_id, blob, board=board, expired_before=now - ONCE_TTL, files=files)
     if earlier is None:
         return None
     try:

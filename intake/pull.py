@@ -42,8 +42,21 @@ def sealed_items(service: IntakeService, limit: int, after: int) -> list[tuple[i
     return service.inbox.items(limit, after)
 
 
+FILE_CHUNKS = 64  # sealed chunks per page of an item's files: about 4 MiB (crypto/stream.py's CHUNK)
+FIRST = (-(2**31), -1)  # before every (n, seq): originals are numbered -n
+
+
+def sealed_file_chunks(
+    service: IntakeService, item_id: str, after: tuple[int, int] = FIRST, limit: int = FILE_CHUNKS
+) -> tuple[list[tuple[int, int, bytes]], bool]:
+    """One page of an item's sealed files (issue 16): ``(n, seq, chunk)`` after ``(n, seq)``, and
+    whether more may follow. Still sealed: the intake cannot open them either."""
+    rows = service.inbox.file_chunks(item_id, after, limit)
+    return rows, len(rows) == limit
+
+
 def ack_items(service: IntakeService, ids: list[str]) -> None:
-    """Delete items the desk has committed to its cases store."""
+    """Delete items the desk has committed to its cases store (and their sealed files)."""
     service.inbox.delete(ids)
 
 

@@ -1,6 +1,6 @@
 """A desk draining an intake on another host: the inbox's read-and-delete surface over HTTPS.
 
-:class:`RemoteInbox` offers what :func:`intake.drain.drain` needs (``items`` and ``delete``),
+:class:`RemoteInbox` offers what :func:`intake.drain.drain` needs (``items``, ``files`` and ``delete``),
 so the drain's guarantee holds across hosts: an item is acknowledged (deleted at the intake) only
 after its case is committed here.
 
@@ -56,6 +56,22 @@ class RemoteInbox:
     def items(self, limit: int = 200, after_seq: int = 0) -> list[tuple[int, str, bytes]]:
         data = self._call("GET", "/desk/v1/items", params={"after": after_seq, "limit": min(limit, 200)})
         return [(int(i["seq"]), str(i["id"]), base64.b64decode(i["blob"])) for i in data["items"]]
+
+    def files(self, item_id: str) -> dict[int, list[bytes]]:
+        """An item's sealed streams ``{n: [header, chunk1, ...]}``, fetched a page at a time."""
+        out: dict[int, list[bytes]] = {}
+        params: dict[str, int] = {}
+        while True:
+            data = self._call("GET", f"/desk/v1/items/{item_id}/files", params=params)
+            chunks = data["chunks"]
+            for n, seq, encoded in chunks:
+                stream = out.setdefault(int(n), [])
+                if int(seq) != len(stream):  # a page lost or repeated: let the drain leave the item
+                    raise RemoteUnavailable("intake answered files out of order")
+                stream.append(base64.b64decode(encoded))
+            if not data.get("more") or not chunks:
+                return out
+            params = {"n": int(chunks[-1][0]), "seq": int(chunks[-1][1])}
 
     def delete(self, item_ids: list[str]) -> None:
         for start in range(0, len(item_ids), 200):

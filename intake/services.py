@@ -19,13 +19,17 @@ import phonenumbers
 from nacl.public import PublicKey
 
 from crypto import seal_item
+from crypto.stream import seal_stream
+from intake.alerts import note_urgent
 from intake.domain import BoardStatus, FollowUp, ReceiptCode, ReceiptHash, Report
 from intake.errors import InvalidInput, ReceiptMistyped, StoreUnavailable
+from intake.evidence import Evidence
 from intake.node import CSRF_LABEL, RECEIPT_LABEL, IntakeKeys, load_keyring, open_inbox
 from intake.once import Once, put_once
 from intake.receipts import SCHEME_META_KEY, ReceiptHasher, Scheme, mistyped, new_receipt
 from intake.settings import Settings
-from intake.store.inbox import BoardEntry, Inbox
+from intake.store.inbox import BoardEntry, Inbox, SealedFile
+from intake.triage import initial_severity
 
 log = logging.getLogger("intake.services")
 
@@ -66,11 +70,34 @@ class IntakeService:
         self.inbox.close()
 
 
-def _seal(service: IntakeService, doc: dict[str, Any]) -> tuple[str, bytes]:
-    item_id = secrets.token_hex(16)
+def _seal(service: IntakeService, doc: dict[str, Any], item_id: str | None = None) -> tuple[str, bytes]:
+    item_id = item_id or secrets.token_hex(16)
     doc = {"v": ITEM_VERSION, "id": item_id, **doc}
     # sealed before it touches disk: a seized intake must reveal nothing (docs/threat-model.md#seizure)
     return item_id, seal_item(json.dumps(doc, ensure_ascii=False).encode("utf-8"), to=service.public_key)
+
+
+def file_label(item_id: str, n: int) -> bytes:
+    """What binds a sealed file to its item and place (crypto/stream.py's associated data)."""
+    return f"{item_id}/{n}".encode()
+
+
+def seal_files(
+    service: IntakeService, item_id: str, files: Sequence[Evidence]
+) -> tuple[list[dict[str, Any]], list[SealedFile]]:
+    """Seal each cleaned file as a stream to the node key, in 64 KiB chunks; the list for the sealed
+    doc (``attachments``) and the sealed streams to store. An original (``keep_originals``) is
+    sealed as file ``-n``."""
+    described: list[dict[str, Any]] = []
+    sealed: list[SealedFile] = []
+    keep = bool(service.settings.keep_originals)
+    for n, f in enumerate(files, start=1):
+        sealed.append(SealedFile(n, seal_stream(f.data, service.public_key, label=file_label(item_id, n))))
+        original = keep and f.original is not None
+        if keep and f.original is not None:
+            sealed.append(SealedFile(-n, seal_stream(f.original, service.public_key, label=file_label(item_id, -n))))
+        described.append({"n": n, "type": f.type, "bytes": len(f.data), "warning": f.warning, "original": original})
+    return described, sealed
 
 
 def seal_report(
@@ -78,7 +105,22 @@ def seal_report(
 ) -> tuple[str, bytes, ReceiptCode, ReceiptHash]:
     """Seal a report (with any already-sealed text parts, e.g. an SMS conversation's, or the id of
     the call recording that will follow it) into one item."""
-    if not report.has_substance() and not parts and not recording_sid:
+    item_id, blob, receipt, receipt_hash, _files = seal_report_with_files(
+        service, report, parts, recording_sid=recording_sid
+    )
+    return item_id, blob, receipt, receipt_hash
+
+
+def seal_report_with_files(
+    service: IntakeService,
+    report: Report,
+    parts: Sequence[bytes] = (),
+    *,
+    recording_sid: str | None = None,
+    files: Sequence[Evidence] = (),
+) -> tuple[str, bytes, ReceiptCode, ReceiptHash, list[SealedFile]]:
+    """:func:`seal_report`, with files the worker attached: also the sealed streams to store with it."""
+    if not report.has_substance() and not parts and not recording_sid and not files:
         raise InvalidInput("empty report", fields={"description": "missing"})
     receipt = new_receipt()
     receipt_hash = service.receipts.hash(receipt)
@@ -91,8 +133,12 @@ def seal_report(
         doc["parts"] = [base64.b64encode(p).decode("ascii") for p in parts]
     if recording_sid:
         doc["recording_sid"] = recording_sid
-    item_id, blob = _seal(service, doc)
-    return item_id, blob, receipt, receipt_hash
+    item_id = secrets.token_hex(16)
+    sealed: list[SealedFile] = []
+    if files:
+        doc["attachments"], sealed = seal_files(service, item_id, files)
+    item_id, blob = _seal(service, doc, item_id)
+    return item_id, blob, receipt, receipt_hash, sealed
 
 
 def seal_part(service: IntakeService, field_name: str, text: str) -> bytes:
@@ -114,7 +160,42 @@ def seal_recording(
     return _seal(service, doc)
 
 
-def accept_report(service: IntakeService, report: Report, once: Once | None = None) -> ReceiptCode:
+def accept_media(
+    service: IntakeService, media_sid: str, key: bytes, files: Sequence[Evidence] | None, reason: str = ""
+) -> bool:
+    """Seal and store the files of one MMS/WhatsApp message (``media_sid`` its MessageSid), once:
+    ``key`` is the keyed hash of the MessageSid; False when it was already stored. ``files`` None
+    stores a sealed "media missing" item with ``reason`` instead (like a recording that could not
+    be downloaded), so a caseworker sees that something was sent."""
+    doc: dict[str, Any] = {"kind": "media", "media_sid": media_sid}
+    item_id = secrets.token_hex(16)
+    sealed: list[SealedFile] = []
+    if files is None:
+        doc["missing"] = reason or "unknown"
+    else:
+        doc["attachments"], sealed = seal_files(service, item_id, files)
+        if reason:  # some of the message's files were kept, others not: say so beside them
+            doc["missing"] = reason
+    item_id, blob = _seal(service, doc, item_id)
+    stored = service.inbox.put_once(key, item_id, blob, files=sealed)
+    if stored:
+        log.info("media accepted files=%d", len(files or ()))
+    return stored
+
+
+#: Recorded under a message's media key when its worker wrote STOP: its files are never kept.
+MEDIA_STOPPED = b"stop"
+
+
+def stop_media(service: IntakeService, key: bytes) -> None:
+    """Record that the message under media key ``key`` was a STOP: :func:`accept_media` then never
+    stores it (its once-key is taken). An earlier record of the key is kept as it is."""
+    service.inbox.mark_seen(key, MEDIA_STOPPED)
+
+
+def accept_report(
+    service: IntakeService, report: Report, once: Once | None = None, *, files: Sequence[Evidence] = ()
+) -> ReceiptCode:
     """Seal and durably store one report; return the worker's receipt code.
 
     Returns only after the item is committed with synchronous=FULL: an acknowledged report
@@ -122,15 +203,19 @@ def accept_report(service: IntakeService, report: Report, once: Once | None = No
     nothing is acknowledged. With ``once``, a repeat of an earlier submission stores nothing and
     returns the earlier receipt (see :class:`Once`).
     """
-    item_id, blob, receipt, receipt_hash = seal_report(service, report)
+    # decided on the clear report in memory; only a count is kept, nothing beside the item (alerts.py)
+    urgent = service.settings.alerts_on and initial_severity(report) == "urgent"
+    item_id, blob, receipt, receipt_hash, sealed = seal_report_with_files(service, report, files=files)
     if once is None:
-        service.inbox.put(item_id, blob, board=receipt_hash)
+        service.inbox.put(item_id, blob, board=receipt_hash, files=sealed)
     else:
-        earlier = put_once(service, once, {"receipt": str(receipt)}, item_id, blob, receipt_hash)
+        earlier = put_once(service, once, {"receipt": str(receipt)}, item_id, blob, receipt_hash, files=sealed)
         if earlier is not None:
             log.info("report sent again channel=%s; the first receipt is shown again", report.channel.value)
             return ReceiptCode(str(earlier["receipt"]))
-    log.info("report accepted channel=%s size=%d", report.channel.value, len(blob))
+    if urgent:  # after the report is stored: a count lost to a failure here never loses the report
+        note_urgent(service.settings, service.inbox)
+    log.info("report accepted channel=%s size=%d files=%d", report.channel.value, len(blob), len(sealed))
     return receipt
 
 
@@ -154,7 +239,14 @@ def check_receipt(service: IntakeService, receipt: ReceiptCode) -> None:
         raise ReceiptMistyped()
 
 
-def accept_followup(service: IntakeService, receipt: ReceiptCode, followup: FollowUp, once: Once | None = None) -> None:
+def accept_followup(
+    service: IntakeService,
+    receipt: ReceiptCode,
+    followup: FollowUp,
+    once: Once | None = None,
+    *,
+    files: Sequence[Evidence] = (),
+) -> None:
     """Seal and store text a worker adds with their receipt.
 
     Accepted for any code this node could have handed out, whether or not it is known (no oracle,
@@ -163,17 +255,19 @@ def accept_followup(service: IntakeService, receipt: ReceiptCode, followup: Foll
     """
     check_receipt(service, receipt)
     receipt_hash = service.receipts.hash(receipt)
-    item_id, blob = _seal(
-        service,
-        {
-            "kind": "followup",
-            "receipt_hash": receipt_hash.hex(),
-            "followup": followup.model_dump(mode="json"),
-        },
-    )
+    doc: dict[str, Any] = {
+        "kind": "followup",
+        "receipt_hash": receipt_hash.hex(),
+        "followup": followup.model_dump(mode="json"),
+    }
+    item_id = secrets.token_hex(16)
+    sealed: list[SealedFile] = []
+    if files:
+        doc["attachments"], sealed = seal_files(service, item_id, files)
+    item_id, blob = _seal(service, doc, item_id)
     if once is None:
-        service.inbox.put(item_id, blob)
-    elif put_once(service, once, {}, item_id, blob, None) is not None:  # see Once
+        service.inbox.put(item_id, blob, files=sealed)
+    elif put_once(service, once, {}, item_id, blob, None, files=sealed) is not None:  # see Once
         log.info("follow-up sent again channel=%s; nothing stored", followup.channel.value)
         return
     log.info("follow-up accepted channel=%s size=%d", followup.channel.value, len(blob))

@@ -28,6 +28,7 @@ from intake.domain import remedy_state
 from intake.errors import CaseNotFound, InvalidInput, NotEligible, Stale
 from intake.store.actions import outcome_of
 from intake.store.cases import CasesStore
+from relay.filegate import FileGate
 from relay.outbox import Outbox
 from relay.partners import Partners, record
 from relay.summary import MAX_NARRATIVE, CaseFacts, Draft, FactoryRecord, build
@@ -172,8 +173,7 @@ class Gate:
         return [v for v in (contact or ()) if v]
 
     def review(self, case_id: int) -> Review:
-        with self.store._lock:
-            conn = self.store._conn
+        with self.store.reading() as conn:
             r = conn.execute(
                 "SELECT narrative, names, named_confirmed, approved_hash, approved_by, approved_at "
                 "FROM relay_reviews WHERE case_id = ?",
@@ -293,8 +293,8 @@ class Gate:
 
     def source_words(self, case_id: int) -> str:
         """The text the narrative is redacted from: the coordinator's edit, else the worker's words."""
-        with self.store._lock:
-            facts, _ = self._facts(self.store._conn, case_id, self._narrative(self.store._conn, case_id))
+        with self.store.reading() as conn:
+            facts, _ = self._facts(conn, case_id, self._narrative(conn, case_id))
         return facts.words[:MAX_NARRATIVE]
 
     def _narrative(self, conn: Any, case_id: int) -> str | None:
@@ -337,8 +337,7 @@ class Gate:
         approval, not from running redaction on every case (the case's own page does that).
         """
         out = []
-        with self.store._lock:
-            conn = self.store._conn
+        with self.store.reading() as conn:
             columns = (
                 "SELECT c.id, c.consent, c.contact IS NOT NULL, r.names, r.named_confirmed, r.approved_hash, "
                 "r.approved_inputs, r.narrative, r.approved_at FROM cases c LEFT JOIN relay_reviews r ON r.case_id = c.id "
@@ -387,3 +386,4 @@ class Relay(Outbox):
         self.review, self.reviews, self.save, self.approve = gate.review, gate.reviews, gate.save, gate.approve
         self.withdraw_approval, self.source_words = gate.withdraw_approval, gate.source_words
         self.outbox = self.rows
+        self.files = FileGate(gate)  # evidence files: one file for one partner (relay/filegate.py)

@@ -148,8 +148,8 @@ class Inbound:
     def case_for(self, partner: Partner, ref: str) -> int | None:
         """The case behind ``ref``, if this node sent (delivered or exported) it to ``partner``."""
         ref_key = self.keys.key(REF_LABEL)
-        with self.store._lock:
-            rows = self.store._conn.execute(
+        with self.store.reading() as conn:
+            rows = conn.execute(
                 "SELECT DISTINCT o.case_id FROM relay_outbox o JOIN relay_partners p ON p.id = o.partner_id "
                 "WHERE p.box_key = ? AND o.case_id IS NOT NULL AND (o.delivered_at != '' OR o.exported_at != '')",
                 (partner.box_key,),

@@ -21,8 +21,9 @@ from crypto.envelope import seal
 from intake import clock
 from intake.errors import InvalidInput
 from intake.store.cases import CasesStore
-from relay.partners import Partner, Partners
-from relay.summary import REF_LABEL, Draft
+from relay import files
+from relay.partners import Partner, Partners, record
+from relay.summary import REF_LABEL, CaseSummary, Draft
 
 
 @dataclass(frozen=True)
@@ -53,29 +54,51 @@ class Outbox:
     ) -> int:
         """Seal ``draft`` for every partner and queue the envelopes; returns how many."""
         ref_key = self.keys.key(REF_LABEL)
-        signing = self.keys.signing_key
         queued = 0
         for partner in partners:
             summary = draft.for_partner(ref_key, partner.box_key)
-            (sequence,) = conn.execute(
-                "UPDATE relay_partners SET sequence = sequence + 1 WHERE id = ? RETURNING sequence", (partner.id,)
-            ).fetchone()
-            envelope_id = secrets.token_hex(16)
-            data = seal(
-                summary.to_bytes(),
-                sender=signing,
-                recipient=PublicKey(partner.box_key),
-                sequence=int(sequence),
-                created_at=now,
-                envelope_id=envelope_id,
-            )
-            conn.execute(
-                "INSERT INTO relay_outbox (envelope_id, partner_id, case_id, sequence, summary_hash, envelope, "
-                "created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (envelope_id, partner.id, case_id, int(sequence), summary_hash, data, now.isoformat(), now.isoformat()),
-            )
-            queued += 1
+            # Files a coordinator approved for this partner travel with the summary (relay/files.py):
+            # as many as fit in one envelope, the rest each in another one with the same summary.
+            groups, _too_big = files.pack(summary, files.pending_copies(conn, case_id, partner.id))
+            for group in groups:
+                self._seal_one(conn, case_id, partner, summary, group, summary_hash, now)
+                queued += 1
         return queued
+
+    def _seal_one(
+        self,
+        conn: Any,
+        case_id: int,
+        partner: Partner,
+        summary: CaseSummary,
+        group: Sequence[files.RelayFile],
+        summary_hash: str,
+        now: datetime,
+    ) -> str:
+        signing = self.keys.signing_key
+        (sequence,) = conn.execute(
+            "UPDATE relay_partners SET sequence = sequence + 1 WHERE id = ? RETURNING sequence", (partner.id,)
+        ).fetchone()
+        envelope_id = secrets.token_hex(16)
+        data = seal(
+            files.payload(summary, group),
+            sender=signing,
+            recipient=PublicKey(partner.box_key),
+            sequence=int(sequence),
+            created_at=now,
+            envelope_id=envelope_id,
+        )
+        conn.execute(
+            "INSERT INTO relay_outbox (envelope_id, partner_id, case_id, sequence, summary_hash, envelope, "
+            "created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (envelope_id, partner.id, case_id, int(sequence), summary_hash, data, now.isoformat(), now.isoformat()),
+        )
+        if group:
+            files.sealed_in(conn, case_id, partner.id, group, envelope_id)
+            for f in group:
+                detail = {"n": f.n, "partner": partner.name, "sha256": f.sha256, "envelope_id": envelope_id}
+                record(conn, self.keys, "relay_file_seal", case_id, detail)
+        return envelope_id
 
     @staticmethod
     def cancel_case(conn: Any, case_id: int, reason: str) -> int:
@@ -98,18 +121,18 @@ class Outbox:
 
     def rows(self, *, pending_only: bool = False, limit: int = 500) -> list[OutboxRow]:
         where = "WHERE o.delivered_at = '' AND o.cancelled = ''" if pending_only else ""
-        with self.store._lock:
+        with self.store.reading() as conn:
             sql = (
                 "SELECT o.envelope_id, p.name, o.case_id, o.sequence, o.created_at, o.attempts, o.next_at, "  # noqa: S608 - fixed clauses
                 "o.last_error, o.exported_at, o.delivered_at, o.cancelled FROM relay_outbox o "
                 f"JOIN relay_partners p ON p.id = o.partner_id {where} ORDER BY o.created_at, o.partner_id, o.sequence LIMIT ?"
             )
-            rows = self.store._conn.execute(sql, (limit,)).fetchall()
+            rows = conn.execute(sql, (limit,)).fetchall()
         return [OutboxRow(*r) for r in rows]
 
     def envelope(self, envelope_id: str) -> tuple[Partner, bytes, int | None]:
-        with self.store._lock:
-            row = self.store._conn.execute(
+        with self.store.reading() as conn:
+            row = conn.execute(
                 "SELECT partner_id, envelope, case_id FROM relay_outbox WHERE envelope_id = ?", (envelope_id,)
             ).fetchone()
         if row is None:
@@ -120,8 +143,8 @@ class Outbox:
         """'' when a queued envelope of this case may still go, else why not (consent withdrawn, ...)."""
         if case_id is None:
             return "case deleted"
-        with self.store._lock:
-            row = self.store._conn.execute("SELECT consent, status FROM cases WHERE id = ?", (case_id,)).fetchone()
+        with self.store.reading() as conn:
+            row = conn.execute("SELECT consent, status FROM cases WHERE id = ?", (case_id,)).fetchone()
         if row is None:
             return "case deleted"
         if int(row[0]) < 1:

@@ -87,8 +87,8 @@ class Partners:
         return self.get(int(cur.lastrowid or 0))
 
     def get(self, partner_id: int) -> Partner:
-        with self.store._lock:
-            row = self.store._conn.execute(
+        with self.store.reading() as conn:
+            row = conn.execute(
                 "SELECT id, name, box_key, receipt_key, url, token, added_at FROM relay_partners WHERE id = ?",
                 (partner_id,),
             ).fetchone()
@@ -98,8 +98,8 @@ class Partners:
 
     def all(self) -> list[Partner]:
         """Every partner not removed, by name."""
-        with self.store._lock:
-            rows = self.store._conn.execute(
+        with self.store.reading() as conn:
+            rows = conn.execute(
                 "SELECT id, name, box_key, receipt_key, url, token, added_at FROM relay_partners "
                 "WHERE removed_at = '' ORDER BY name"
             ).fetchall()

@@ -225,8 +225,38 @@ def new_state(now: datetime, stage: Stage, locale: str) -> SmsState:
     return SmsState(stage=stage, locale=locale, started_at=now, updated_at=now)
 
 
-def step(state: SmsState | None, inbound: str, now: datetime) -> Outcome:
-    """Advance one conversation by one inbound message."""
+def step(state: SmsState | None, inbound: str, now: datetime, *, media: bool = False) -> Outcome:
+    """Advance one conversation by one inbound message (``media``: it carried a photo or document,
+    which the adapter adds to the conversation as a sealed part)."""
+    outcome = _step(state, inbound, now)
+    if not media or outcome.stopped or outcome.completed is not None:
+        return outcome
+    return _with_media(outcome, None if state is None or now - state.updated_at > SESSION_IDLE else state,
+                       _clean(inbound), now)  # fmt: skip
+
+
+def _with_media(outcome: Outcome, before: SmsState | None, text: str, now: datetime) -> Outcome:
+    """A message with a file is part of the story, even with no text: it counts as one more message
+    of it (so DONE is accepted and an abandoned conversation is kept), and a file alone is answered
+    as a story message would be."""
+    if text:
+        nxt = outcome.state or new_state(now, Stage.LANGUAGE, i18n.SOURCE_LOCALE)
+        if not outcome.keep:
+            nxt = nxt.model_copy(update={"parts": min(nxt.parts + 1, MAX_PARTS)})
+        return Outcome(nxt, outcome.replies, outcome.keep, status_query=outcome.status_query, reset=outcome.reset)
+    if before is None:
+        first = new_state(now, Stage.LANGUAGE, i18n.SOURCE_LOCALE).model_copy(update={"parts": 1})
+        return Outcome(first, [_menu(i18n.SOURCE_LOCALE)])
+    nxt = before.model_copy(update={"parts": min(before.parts + 1, MAX_PARTS), "updated_at": now})
+    loc = nxt.locale
+    if nxt.stage is Stage.LANGUAGE:
+        return Outcome(nxt, [_menu(loc, nxt.page)])
+    if nxt.stage is Stage.DESCRIPTION:
+        return Outcome(nxt, [_t(loc, texts.GOT_PART)] if before.parts == 0 else [])
+    return Outcome(nxt, [_t(loc, texts.ADDED), _t(loc, _question(nxt))])
+
+
+def _step(state: SmsState | None, inbound: str, now: datetime) -> Outcome:
     text = _clean(inbound)
     if state is not None and now - state.updated_at > SESSION_IDLE:
         state = None  # expired: the adapter has already forgotten its sealed parts

@@ -16,6 +16,7 @@ does the lookups and seals for the adapter (channels/sms/service.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -99,13 +100,24 @@ class Turn:
     state: SmsState | None
     replies: list[str]
     items: list[tuple[str, bytes, ReceiptHash | None]]
+    media_kept: bool = False  # the message's media part went with a follow-up
 
 
 def answer_turn(
-    service: IntakeService, reporter: bytes, state: SmsState | None, body: str, now: datetime
+    service: IntakeService,
+    reporter: bytes,
+    state: SmsState | None,
+    body: str,
+    now: datetime,
+    media: Sequence[bytes] = (),
+    channel: Channel = Channel.SMS,
 ) -> Turn | None:
     """The message as an answer, when a question is asked in this conversation or was texted to this
-    number (and no other conversation is under way); None: handle it as usual (any question left)."""
+    number (and no other conversation is under way); None: handle it as usual (any question left).
+    ``media``: the message's sealed media part, never orphaned: kept with the follow-up its words
+    make, or, with an answer ("1" and a photo), with a follow-up to the same case holding the words
+    as written, so the photo joins that case; a file with no words is no answer, nor is any file
+    when the question's case is gone: the question is left and the message starts a report."""
     if state is None:
         linked = sms_question(service.inbox, reporter)
         if linked is None:
@@ -115,16 +127,21 @@ def answer_turn(
     elif state.stage is not Stage.ANSWER:
         return None
     step = answer_step(state, body, now)
+    receipt = question_receipt(service.inbox, state.question)
+    if media and ((not step.keep and step.answer is None) or receipt is None):
+        step = AnswerStep(None, left=True)
     if step.left:
         unlink_sms(service.inbox, state.question)
         return None
-    receipt = question_receipt(service.inbox, state.question)
     items: list[tuple[str, bytes, ReceiptHash | None]] = []
     if receipt is not None and step.answer is not None:
-        accept_answer_to(service, receipt, state.question, step.answer, Channel.SMS, state.locale)
-    if receipt is not None and step.keep:
-        items.append((*seal_followup_to(service, receipt, step.keep, Channel.SMS, state.locale), None))
-    return Turn(step.state, step.replies, items)
+        accept_answer_to(service, receipt, state.question, step.answer, channel, state.locale)
+    kept = False
+    words = step.keep or (_clean(body) if media and step.answer is not None else "")
+    if receipt is not None and words:
+        items.append((*seal_followup_to(service, receipt, words, channel, state.locale, media), None))
+        kept = bool(media)
+    return Turn(step.state, step.replies, items, media_kept=kept)
 
 
 __all__ = ["AnswerStep", "Turn", "answer_step", "answer_turn", "asking", "question_text"]

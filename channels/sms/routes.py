@@ -18,7 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
+from channels.sms.media import inbound_media
 from channels.sms.service import SmsChannel, SmsInbound, handle_inbound
+from channels.sms.whatsapp import is_whatsapp
 from channels.twilio_signature import form_pairs, twilio_params
 from intake.errors import InvalidInput, NotFound, StoreUnavailable, WrongSecret
 from intake.settings import Settings
@@ -35,12 +37,30 @@ def _sms(request: Request) -> SmsChannel:
 
 @router.post("/twilio/sms")
 async def twilio_sms(request: Request) -> Response:
+    return await _twilio_message(request, await twilio_params(request))
+
+
+@router.post("/twilio/whatsapp")
+async def twilio_whatsapp(request: Request) -> Response:
+    """WhatsApp through Twilio: the SMS conversation (docs/sms.md#whatsapp); 404 unless configured."""
+    settings: Settings = request.app.state.settings
+    if not settings.twilio_whatsapp_from:
+        raise NotFound("whatsapp not configured")
     params = await twilio_params(request)
+    if not is_whatsapp(params.get("From", "")):
+        return _twiml([])  # signed by Twilio, but not a WhatsApp message: nothing to do here
+    return await _twilio_message(request, params)
+
+
+async def _twilio_message(request: Request, params: dict[str, str]) -> Response:
+    """One signed message (SMS, MMS or WhatsApp): the conversation, and its media fetched after."""
+    settings: Settings = request.app.state.settings
     msg = SmsInbound(
         provider="twilio",
         message_id=params.get("MessageSid", "")[:64],
-        sender=params.get("From", "")[:40],
+        sender=params.get("From", "")[:60],
         body=params.get("Body", "")[:MAX_SMS_BODY],
+        media=inbound_media(settings, params),
     )
     if not msg.message_id or not msg.sender:
         return _twiml([])

@@ -24,22 +24,26 @@ from datetime import datetime
 from typing import Any
 
 import i18n
-from channels.sms import texts
+from channels.sms import texts, whatsapp
 from channels.sms.conversation import SESSION_IDLE, Outcome, SmsState, Stage, step
 from channels.sms.detect import detect_locale
+from channels.sms.media import InboundMedia, MediaFetcher, media_key, media_part, record_stop
 from channels.sms.questions import answer_turn, asking, question_text
+from channels.voice.callback_token import call_token
 from crypto import CannotOpen
 from crypto.fields import decrypt_field, encrypt_field
 from crypto.kdf import derive_key
 from i18n import translations
 from i18n.segments import count_segments
 from intake import clock
+from intake.alerts import note_urgent
 from intake.answers import forget_sms_links
-from intake.domain import BoardStatus, Channel, Consent, ReceiptCode, ReceiptHash, Report
+from intake.domain import BoardStatus, Category, Channel, Consent, ReceiptCode, ReceiptHash, Report
 from intake.errors import ReceiptMistyped
 from intake.node import SESSION_LABEL, SMS_OUTBOX_LABEL, SMS_REPLY_LABEL, SMS_SEEN_LABEL, IntakeKeys
 from intake.receipts import format_receipt
-from intake.services import IntakeService, normalize_phone, read_status, seal_part, seal_report
+from intake.services import IntakeService, read_status, seal_part, seal_report
+from intake.triage import urgent_text
 
 log = logging.getLogger("intake.sms")
 
@@ -56,6 +60,7 @@ class SmsInbound:
     sender: str
     body: str
     received_at: datetime | None = None
+    media: InboundMedia | None = None  # MMS / WhatsApp files (channels/sms/media.py)
 
 
 class SmsChannel:
@@ -73,12 +78,32 @@ class SmsChannel:
         self._last_sweep = float("-inf")
         self._last_prune = float("-inf")
         self._stripes = [threading.Lock() for _ in range(64)]
+        self.media: MediaFetcher | None = None  # set where Twilio is configured (channels/server.py)
+        # Conversations whose words read as urgent (intake/triage.py, on the clear text in memory
+        # before it is sealed): counted for a content-free alert when their report is stored. In
+        # memory only, never beside the session or the item (intake/alerts.py).
+        self._urgent: dict[bytes, float] = {}
 
     def conversation_lock(self, reporter: bytes) -> threading.Lock:
         return self._stripes[reporter[0] % len(self._stripes)]
 
     def reporter(self, phone: str) -> bytes:
-        return hmac.new(self._session_key, normalize_phone(phone).encode(), hashlib.sha256).digest()
+        """The keyed hash a conversation is kept under: a number on WhatsApp is another conversation."""
+        return hmac.new(self._session_key, whatsapp.address(phone).encode(), hashlib.sha256).digest()
+
+    def mark_urgent(self, reporter: bytes, keep: list[Any]) -> None:
+        if self.service.settings.alerts_on and any(
+            k.field in ("description", "factory") and urgent_text(k.text) for k in keep
+        ):
+            with self._lock:
+                now = clock.monotonic()
+                self._urgent = {r: t for r, t in self._urgent.items() if now - t < 2 * SESSION_IDLE.total_seconds()}
+                self._urgent[reporter] = now
+
+    def take_urgent(self, reporter: bytes) -> bool:
+        """Whether this conversation was marked urgent (and forget it)."""
+        with self._lock:
+            return self._urgent.pop(reporter, None) is not None
 
     def seen_key(self, msg: SmsInbound) -> bytes:
         return hmac.new(self._seen_key, f"{msg.provider}:{msg.message_id}".encode(), hashlib.sha256).digest()
@@ -116,7 +141,10 @@ class SmsChannel:
             state, parts = _load((state_json, parts_json, 0))
             items = abandoned_item(self.service, state, parts, None) if state else []
             inbox.sms_commit(reporter=reporter, session=None, seen=None, items=items, now=now)
+            if self.take_urgent(reporter) and items:
+                note_urgent(self.service.settings, inbox)
         inbox.forget_seen(int(now.timestamp()) - SEEN_TTL)
+        whatsapp.forget_closed(self.service, now)
         forget_sms_links(inbox)  # numbers of questions texted a week ago: no longer read as answers
 
     def seal_recipient(self, phone: str, body: str) -> tuple[bytes, bytes]:
@@ -131,13 +159,37 @@ class SmsChannel:
             decrypt_field(self._outbox_key, body, context=b"body").decode(),
         )
 
+    def whatsapp_waiting(self, address: str, now: float) -> int:
+        """How many replies queued for this WhatsApp worker wait for them to write again (their
+        24-hour window is closed: docs/sms.md#whatsapp); 0 for an SMS number. For the desk."""
+        if not whatsapp.is_whatsapp(address) or whatsapp.window_open(self.service, self.reporter(address), now):
+            return 0
+        target = whatsapp.address(address)
+        waiting = 0
+        for _id, recipient, body, _attempts in self.service.inbox.outbox_due("twilio", 2**62, 1000):
+            try:
+                to, text = self.open_recipient(recipient, body)
+            except (CannotOpen, ValueError):
+                continue
+            # a call-back the desk queued (issue 15) is a call, not a text: it does not wait
+            if call_token(text) is None and whatsapp.is_whatsapp(to) and whatsapp.address(to) == target:
+                waiting += 1
+        return waiting
+
 
 def handle_inbound(
-    sms: SmsChannel, msg: SmsInbound, *, queue_replies: bool = False, now: datetime | None = None
+    sms: SmsChannel,
+    msg: SmsInbound,
+    *,
+    queue_replies: bool = False,
+    now: datetime | None = None,
+    submit_media: bool = True,
 ) -> list[str]:
     """Process one inbound SMS; return the replies to send (or queue them for the provider).
 
-    A message id seen before returns the same replies and changes nothing.
+    A message id seen before returns the same replies and changes nothing. ``submit_media``: hand
+    the message's files to the background fetcher (the webhook); ``intake sms pull`` passes False
+    and fetches them itself before deleting the message (channels/sms/pull.py).
     """
     now = now or clock.now()
     service = sms.service
@@ -145,6 +197,8 @@ def handle_inbound(
     seen_key = sms.seen_key(msg)
     cached = inbox.seen(seen_key)
     if cached is not None:
+        if submit_media and msg.media is not None and sms.media is not None:
+            sms.media.submit(msg.media)  # stored once (its own key): a crash before the fetch loses nothing
         try:
             return list(json.loads(decrypt_field(sms.reply_key(msg), cached, context=b"replies")))
         except (ValueError, CannotOpen):
@@ -155,41 +209,62 @@ def handle_inbound(
         return []
     # One number's messages are handled one at a time (read session, step, write session).
     with sms.conversation_lock(reporter):
-        return _handle(sms, msg, reporter, seen_key, queue_replies, now)
+        return _handle(sms, msg, reporter, seen_key, queue_replies, now, submit_media)
 
 
 def _handle(
-    sms: SmsChannel, msg: SmsInbound, reporter: bytes, seen_key: bytes, queue_replies: bool, now: datetime
+    sms: SmsChannel,
+    msg: SmsInbound,
+    reporter: bytes,
+    seen_key: bytes,
+    queue_replies: bool,
+    now: datetime,
+    submit_media: bool = True,
 ) -> list[str]:
     service = sms.service
     inbox = service.inbox
     if inbox.seen(seen_key) is not None:  # the same message, handled while we waited for the lock
-        return handle_inbound(sms, msg, queue_replies=queue_replies, now=now)
+        return handle_inbound(sms, msg, queue_replies=queue_replies, now=now, submit_media=submit_media)
 
     sms.sweep(now)
     row = inbox.sms_session(reporter)
     state, parts = _load(row)
     items: list[tuple[str, bytes, ReceiptHash | None]] = []
+    urgent = 0  # reports stored by this message that read as urgent (a count for intake/alerts.py)
     if state is not None and now - state.updated_at > SESSION_IDLE:
         # An abandoned conversation: what the worker wrote is kept (internal only), not dropped.
-        items.extend(abandoned_item(service, state, parts, msg.sender))
+        abandoned = abandoned_item(service, state, parts, msg.sender)
+        items.extend(abandoned)
+        urgent += int(sms.take_urgent(reporter) and bool(abandoned))
         state, parts = None, []
-    turn = answer_turn(service, reporter, state, msg.body, now)  # a status-board question (issue 15)
+    media = [media_part(service, msg.media.message_sid)] if msg.media is not None and msg.media.kept else []
+    channel = Channel.WHATSAPP if whatsapp.is_whatsapp(msg.sender) else Channel.SMS
+    turn = answer_turn(service, reporter, state, msg.body, now, media, channel)  # a status-board question (issue 15)
     if turn is not None:
         outcome = Outcome(turn.state, turn.replies)
         items.extend(turn.items)
     else:
         state = None if state is not None and state.stage is Stage.ANSWER else state  # left: as any message
-        outcome = step(state, msg.body, now)
+        outcome = step(state, msg.body, now, media=bool(media))
     final = outcome.state
     if outcome.reset or outcome.stopped:
         parts = []
+        sms.take_urgent(reporter)  # nothing of it is kept
+    if turn is None:
+        sms.mark_urgent(reporter, list(outcome.keep))
     parts = parts + [seal_part(service, k.field, k.text) for k in outcome.keep]
+    # The media part links the report (or the follow-up, in turn) to the "media" item (docs/sms.md)
+    if turn is None and not outcome.stopped:
+        parts += media
     replies = list(outcome.replies)
+    if msg.media is not None and msg.media.ignored and not outcome.stopped:
+        locale = final.locale if final else _locale_of(state, msg.body)
+        replies.append(translations(locale).gettext(texts.TOO_MANY_FILES).format(n=service.settings.max_files))
     if outcome.completed is not None:
         done = outcome.completed
         item_id, blob, receipt, receipt_hash = seal_report(service, _report(done, msg.sender), parts)
         items.append((item_id, blob, receipt_hash))
+        urgent += int(sms.take_urgent(reporter) or Category.RETALIATION in done.categories)
         replies.append(translations(done.locale).gettext(texts.RECEIPT).format(receipt=format_receipt(receipt)))
         parts = []
     if outcome.status_query is not None:
@@ -202,6 +277,10 @@ def _handle(
             replies.append(question_text(final))
     if outcome.stopped:
         replies = []
+        if msg.media is not None:
+            # Before the commit: a crash after it, then Twilio's retry or a pull, must find the
+            # STOP and keep none of the files (channels/sms/media.py record_stop).
+            record_stop(service, media_key(sms._seen_key, msg.media.message_sid))
     session = None
     if final is not None:
         session = (final.model_dump_json(), json.dumps([p.hex() for p in parts]).encode())
@@ -210,6 +289,14 @@ def _handle(
     inbox.sms_commit(
         reporter=reporter, session=session, seen=(seen_key, cached_replies), items=items, outbox=outbox, now=now
     )
+    if urgent:  # after the commit: the report is stored whatever becomes of the count
+        note_urgent(service.settings, inbox, urgent)
+    if whatsapp.is_whatsapp(msg.sender):
+        # free text may reach them for 24 hours from when they wrote (a pulled message: its time)
+        whatsapp.wrote(service, reporter, min(msg.received_at or now, now))
+    if submit_media and msg.media is not None and sms.media is not None:
+        # After the commit, so the part is stored first; STOP: deleted at Twilio, not kept.
+        sms.media.submit(msg.media, store=not outcome.stopped)
     if items:
         log.info("sms report accepted provider=%s", msg.provider)
     return replies
@@ -226,13 +313,13 @@ def _load(row: tuple[str, bytes, int] | None) -> tuple[SmsState | None, list[byt
 
 def _report(state: SmsState, sender: str | None, *, consent: Consent | None = None) -> Report:
     return Report(
-        channel=Channel.SMS,
+        channel=Channel.WHATSAPP if sender and whatsapp.is_whatsapp(sender) else Channel.SMS,
         received_at=state.started_at.replace(microsecond=0),
         locale=state.locale,
         categories=list(state.categories),
         consent=consent if consent is not None else (state.consent if state.consent is not None else Consent.INTERNAL),
         contact_ok=bool(state.contact_ok) and sender is not None,
-        phone=normalize_phone(sender) if sender else "",
+        phone=whatsapp.address(sender) if sender else "",
     )
 
 

@@ -69,9 +69,11 @@ CHOOSE_LANGUAGE = N_("Reply with a number to choose your language:")
 # Translators: the last line of one page of the SMS language menu, after "0 ": the worker replies 0 to see
 # the other languages. One or two words.
 MORE_LANGUAGES = N_("More languages")
+# Translators: an MMS or WhatsApp message carried more photos or documents than are kept; {n} is a number.
+TOO_MANY_FILES = N_("Files per message: at most {n}. The others were not kept; please send them in another message.")
 
 ALL_TEMPLATES = [
     ASK_FACTORY, ASK_FACTORY_AFTER, ASK_DESCRIPTION, GOT_PART, DESCRIPTION_FIRST, ASK_MORE, ADDED, ASK_CATEGORIES,
     CATEGORIES_INVALID, ASK_CONSENT, CONSENT_INVALID, ASK_CONTACT, CONTACT_INVALID, RECEIPT, HELP, RESTARTED, EMPTY,
-    STATUS_INVALID, STATUS_CHECK, STATUS_LINE, *SMS_STATUS.values(),
+    STATUS_INVALID, STATUS_CHECK, STATUS_LINE, TOO_MANY_FILES, *SMS_STATUS.values(),
 ]  # fmt: skip

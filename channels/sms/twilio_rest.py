@@ -53,6 +53,15 @@ class RemoteMessage:
     body: str
     status: str
     date_sent: datetime | None
+    num_media: int = 0  # MMS / WhatsApp files: listed with :meth:`TwilioGateway.media` before deletion
+
+
+def _count(value: Any) -> int:
+    """Twilio's ``num_media`` (a string in its API) as a number; anything odd counts as none."""
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _error(exc: Exception, what: str) -> GatewayError:
@@ -85,6 +94,7 @@ class TwilioGateway:
         if self.NEEDS_NUMBER and not settings.twilio_number:
             raise GatewayError("Twilio is not configured (INTAKE_TWILIO_NUMBER)", retry=False)
         self.number = settings.twilio_number
+        self.whatsapp_from = settings.twilio_whatsapp_from  # "" = WhatsApp off
         self.http = http_client or RewritingHttpClient(settings.twilio_api_base, timeout=20)
         self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=self.http)
 
@@ -105,28 +115,48 @@ class TwilioGateway:
             RemoteMessage(
                 sid=str(m.sid), direction=str(m.direction or ""), sender=str(m.from_ or ""), to=str(m.to or ""),
                 body=str(m.body or ""), status=str(m.status or ""), date_sent=m.date_sent,
+                num_media=_count(m.num_media),
             )
             for m in unique
         ]  # fmt: skip
 
+    def _addresses(self) -> list[str]:
+        """The node's number, and its WhatsApp sender when set: both receive and send (docs/sms.md)."""
+        return [a for a in (self.number, self.whatsapp_from) if a]
+
     def inbound(self, since: datetime | None) -> list[RemoteMessage]:
-        """Messages to the node's number (on or after ``since``'s day: Twilio filters by date)."""
-        filters: dict[str, Any] = {"to": self.number}
-        if since is not None:
-            filters["date_sent_after"] = since
-        msgs = [m for m in self._list("list inbound", **filters) if m.direction == "inbound"]
+        """Messages to the node's number and WhatsApp sender (on or after ``since``'s day: Twilio
+        filters by date)."""
+        msgs: list[RemoteMessage] = []
+        for address in self._addresses():
+            filters: dict[str, Any] = {"to": address}
+            if since is not None:
+                filters["date_sent_after"] = since
+            msgs += [m for m in self._list("list inbound", **filters) if m.direction == "inbound"]
         return sorted(msgs, key=lambda m: (m.date_sent.timestamp() if m.date_sent else 0.0, m.sid))
 
     def finished_outbound(self) -> list[RemoteMessage]:
         return [
             m
-            for m in self._list("list outbound", from_=self.number)
+            for address in self._addresses()
+            for m in self._list("list outbound", from_=address)
             if m.direction.startswith("outbound") and m.status in FINISHED
         ]
+
+    def media(self, message_sid: str) -> list[str]:
+        """The SIDs of the Media resources a message still has at Twilio (its Media list resource)."""
+        try:
+            return [str(m.sid) for m in self.client.messages(message_sid).media.list(limit=100, page_size=100)]
+        except (TwilioException, OSError) as exc:
+            raise _error(exc, "list media") from None
 
     def delete(self, sid: str) -> bool:
         """True if deleted; False if Twilio refused (e.g. still in flight); raises if unreachable."""
         return _delete("delete", lambda: self.client.messages(sid).delete())
+
+    def delete_media(self, message_sid: str, media_sid: str) -> bool:
+        """Delete one Media resource of a message (MMS / WhatsApp): the file Twilio keeps until then."""
+        return _delete("delete media", lambda: self.client.messages(message_sid).media(media_sid).delete())
 
     def redact(self, sid: str) -> None:
         """Blank the body where deletion is refused (Twilio's documented redaction)."""
@@ -135,9 +165,10 @@ class TwilioGateway:
         except (TwilioException, OSError) as exc:
             raise _error(exc, "redact") from None
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, *, from_: str | None = None) -> str:
+        """Send ``body`` to ``to`` from the node's number (or ``from_``: the WhatsApp sender)."""
         try:
-            message = self.client.messages.create(to=to, from_=self.number, body=body)
+            message = self.client.messages.create(to=to, from_=from_ or self.number, body=body)
         except (TwilioException, OSError) as exc:
             raise _error(exc, "send") from None
         return str(message.sid)

@@ -14,14 +14,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
 
+from channels.background import BackgroundJobs
 from channels.sms.twilio_rest import TWILIO_BASE, RecordingsGateway
 from intake.errors import GatewayError
 from intake.node import VOICE_SEEN_LABEL, IntakeKeys
@@ -57,7 +56,7 @@ def looks_like_audio(data: bytes, content_type: str) -> bool:
     return False
 
 
-class RecordingFetcher:
+class RecordingFetcher(BackgroundJobs):
     """Downloads recordings in the background so Twilio's callback gets its answer at once."""
 
     def __init__(
@@ -68,6 +67,7 @@ class RecordingFetcher:
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        super().__init__(thread_name="recording-fetcher", log=log, failed="recording not processed")
         settings = service.settings
         self.service = service
         self.settings = settings
@@ -77,41 +77,15 @@ class RecordingFetcher:
         self._http = httpx.Client(
             auth=(settings.twilio_account_sid, settings.twilio_auth_token), timeout=30, transport=transport
         )
-        self._jobs: queue.Queue[tuple[str, str] | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
-        self._lock = threading.Lock()
 
-    # -- background ---------------------------------------------------------------------------
+    # -- background (channels/background.py) ---------------------------------------------------
     def submit(self, recording_sid: str, url: str) -> None:
-        with self._lock:
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._run, name="recording-fetcher", daemon=True)
-                self._worker.start()
-        self._jobs.put((recording_sid, url))
-
-    def join(self) -> None:
-        """Wait until every submitted recording is processed (tests, shutdown)."""
-        self._jobs.join()
+        """Download, store and delete at Twilio in the background (:meth:`process`)."""
+        super().submit(recording_sid, url)
 
     def close(self) -> None:
-        with self._lock:
-            worker, self._worker = self._worker, None
-        if worker is not None:
-            self._jobs.put(None)
-            worker.join(60)
+        super().close()
         self._http.close()
-
-    def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            try:
-                if job is None:
-                    return
-                self.process(*job)
-            except Exception as exc:  # the worker must survive anything one recording does
-                log.error("recording not processed: %s", type(exc).__name__)
-            finally:
-                self._jobs.task_done()
 
     # -- one recording -------------------------------------------------------------------------
     def seen_key(self, recording_sid: str) -> bytes:

@@ -1,7 +1,11 @@
 """JSON API mirroring the form, with the same validation (documented in the OpenAPI schema).
 
 Requests must be ``application/json``: a browser cannot send that cross-site without a CORS
-preflight (which this app never grants), so the API needs no CSRF token.
+preflight (which this app never grants), so the API needs no CSRF token. ``/reports`` and
+``/followups`` also take ``multipart/form-data`` (the same fields as form fields, files under
+``attachments``, channels/web/uploads.py), which a page elsewhere could make a browser send; that
+gains it nothing: the API is anonymous, sets and reads no cookie, and the answer stays unreadable
+to that page (no CORS), so it could only file a report it could as well file itself.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -22,14 +26,17 @@ from channels.web.forms import build_followup, build_report
 from channels.web.openapi import (
     IDEMPOTENCY_KEY_MAX,
     IDEMPOTENCY_KEY_MIN,
+    MULTIPART_ENCODING,
     NOT_BLANK,
     RECEIPT_OUT,
     RETRY_AFTER,
     idempotency_key_parameter,
+    multipart_schema,
     typed_receipt_pattern,
 )
 from channels.web.render import request_locale
 from channels.web.security import rate_limit, require_json
+from channels.web.uploads import FILE_FIELD, Upload, is_multipart, read_upload
 from intake import questions
 from intake.answers import accept_answer
 from intake.domain import MAX_DESCRIPTION, MAX_SHORT, Category, Channel, Consent, board_label
@@ -77,6 +84,7 @@ class ReceiptOut(BaseModel):
     )
     locale: str
     status_url: str = "/status"
+    attachments: int | None = Field(None, description="Files received (a multipart request only).")
 
 
 RECEIPT_FORMAT = (
@@ -208,6 +216,50 @@ async def _json(request: Request, model: type[BaseModel]) -> Any:
         raise
 
 
+_TRUE, _FALSE = ("true", "1", "on", "yes"), ("false", "0", "off", "no", "")
+
+
+def _typed(fields: Any, model: type[BaseModel]) -> dict[str, Any]:
+    """Form fields as the JSON body they stand for: a list field from its repeats, consent as an
+    integer only when it is one of 0-2 written plainly (never guessed), contact_ok from true/false."""
+    data: dict[str, Any] = {}
+    lists = {name for name, f in model.model_fields.items() if getattr(f.annotation, "__origin__", None) is list}
+    for name in dict.fromkeys(fields.keys()):
+        values = [str(v) for v in fields.getlist(name)]
+        if name in lists:
+            data[name] = values
+        elif len(values) > 1:
+            raise InvalidInput("field repeated", fields={name: "invalid"})
+        elif name == "consent" and values[0] in ("0", "1", "2"):
+            data[name] = int(values[0])
+        elif name == "contact_ok" and values[0].lower() in _TRUE + _FALSE:
+            data[name] = values[0].lower() in _TRUE
+        else:
+            data[name] = values[0]
+    return data
+
+
+async def _body(request: Request, model: type[BaseModel]) -> tuple[Any, Upload | None]:
+    """The request's body as ``model``, from JSON or (with its files) from multipart."""
+    if not is_multipart(request):
+        return await _json(request, model), None
+    rate_limit(request)
+    _once(request, "", {})  # a bad Idempotency-Key is refused before any file is read
+    upload = await read_upload(request, request.app.state.settings)
+    if upload.problem is not None:
+        raise upload.problem
+    try:
+        return model.model_validate(_typed(upload.fields, model)), upload
+    except ValidationError as exc:
+        raise fields_error(exc.errors()) from None
+
+
+def _sent(sent: dict[str, Any], upload: Upload | None) -> dict[str, Any]:
+    """What a Once fingerprints: the body and, when files came, their SHA-256 in order (so the same
+    key with other files is a conflict, not a repeat)."""
+    return {**sent, FILE_FIELD: upload.digests} if upload and upload.digests else sent
+
+
 def _once(request: Request, scope: str, sent: Any) -> Once | None:
     """The request's ``Idempotency-Key`` as a :class:`Once`, or None when it has none."""
     key = request.headers.get("idempotency-key")
@@ -221,20 +273,27 @@ def _once(request: Request, scope: str, sent: Any) -> Once | None:
 @router.post(
     "/reports", status_code=201, response_model=ReceiptOut, responses=ONCE_ERRORS,
     openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(ReportIn)}}},
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": body_schema(ReportIn)},
+            "multipart/form-data": {"schema": multipart_schema(body_schema(ReportIn)), "encoding": MULTIPART_ENCODING},
+        }},
         "parameters": [idempotency_key_parameter("report")],
     },
 )  # fmt: skip
 async def post_report(request: Request) -> JSONResponse:
-    """File a report. Returns the receipt code the worker needs to come back."""
-    body: ReportIn = await _json(request, ReportIn)
+    """File a report, as JSON or as ``multipart/form-data`` with files. Returns the receipt code the
+    worker needs to come back (and, for multipart, how many files were received)."""
+    body: ReportIn
+    body, upload = await _body(request, ReportIn)
     locale = request_locale(request, body.locale)
     if body.locale and i18n.normalize(body.locale) is None:
         raise InvalidInput("unknown locale", fields={"locale": "invalid"})
     report = build_report(Channel.API, locale, body.model_dump(exclude={"locale"}))
-    once = _once(request, "api-report", body.model_dump(mode="json"))
-    receipt = await run_in_threadpool(accept_report, request.app.state.service, report, once)
-    return JSONResponse(ReceiptOut(receipt=format_receipt(receipt), locale=locale).model_dump(), status_code=201)
+    once = _once(request, "api-report", _sent(body.model_dump(mode="json"), upload))
+    files = upload.files if upload else []
+    receipt = await run_in_threadpool(accept_report, request.app.state.service, report, once, files=files)
+    out = ReceiptOut(receipt=format_receipt(receipt), locale=locale, attachments=len(files) if upload else None)
+    return JSONResponse(out.model_dump(exclude_none=True), status_code=201)
 
 
 @router.post(
@@ -268,22 +327,30 @@ async def post_status(request: Request) -> JSONResponse:
 @router.post(
     "/followups", status_code=202, responses=ONCE_ERRORS,
     openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(FollowUpIn)}}},
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": body_schema(FollowUpIn)},
+            "multipart/form-data": {"schema": multipart_schema(body_schema(FollowUpIn)), "encoding": MULTIPART_ENCODING},
+        }},
         "parameters": [idempotency_key_parameter("follow-up")],
     },
 )  # fmt: skip
 async def post_followup(request: Request) -> JSONResponse:
-    """Add to a report. Accepted for any well-formed code (no oracle); a code failing its check digit
-    gets 400 ``receipt_mistyped`` and nothing is stored."""
-    body: FollowUpIn = await _json(request, FollowUpIn)
+    """Add to a report, as JSON or as ``multipart/form-data`` with files. Accepted for any well-formed
+    code (no oracle); a code failing its check digit gets 400 ``receipt_mistyped`` and nothing is stored."""
+    body: FollowUpIn
+    body, upload = await _body(request, FollowUpIn)
     code = parse_receipt(body.receipt)
     if code is None:
         raise InvalidInput("bad receipt", fields={"receipt": "receipt"})
     locale = request_locale(request, body.locale)
     followup = build_followup(Channel.API, locale, body.text)
-    once = _once(request, "api-followup", {"receipt": code, "text": body.text, "locale": body.locale})
-    await run_in_threadpool(accept_followup, request.app.state.service, code, followup, once)
-    return JSONResponse({"accepted": True}, status_code=202)
+    once = _once(request, "api-followup", _sent({"receipt": code, "text": body.text, "locale": body.locale}, upload))
+    files = upload.files if upload else []
+    await run_in_threadpool(accept_followup, request.app.state.service, code, followup, once, files=files)
+    answer: dict[str, Any] = {"accepted": True}
+    if upload is not None:
+        answer[FILE_FIELD] = len(files)
+    return JSONResponse(answer, status_code=202)
 
 
 @router.post(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any
+import weakref
+from typing import Any, TypeVar
 
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -20,7 +21,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 import i18n
 from channels.web.asgi import HttpMiddleware, Message, Receive, Scope, Send, on_start
 from channels.web.render import render, request_locale
-from intake.errors import IntakeError, InvalidInput, MalformedRequest, NotFound
+from intake.errors import BadFile, IntakeError, InvalidInput, MalformedRequest, NotFound
 
 log = logging.getLogger("intake.web")
 
@@ -30,7 +31,54 @@ FIELD_MESSAGES = {
     "invalid": i18n.N_("This value is not one we can use."),
     "receipt": i18n.N_("A receipt code has 16 digits, like 1234-5678-9012-3456."),
     "receipt_check": i18n.N_("Please check this code."),
+    # attached files (channels/web/uploads.py): {number} is the file's place among those sent, from 1
+    "file_unsupported": i18n.N_(
+        "File {number} is not a kind of file we can take. Please send a photo, a PDF or an office document."
+    ),
+    "file_damaged": i18n.N_("File {number} seems damaged or incomplete. Please choose it again or send another copy."),
+    "file_too_big_image": i18n.N_("File {number} is a picture too large to open. Please send a smaller photo."),
+    "file_archive": i18n.N_(
+        "File {number} is an archive (such as a ZIP file). Please attach the photos or documents in it instead."
+    ),
+    "file_script": i18n.N_(
+        "File {number} is a web page, script or program, which we cannot take. Please send a photo or a PDF instead."
+    ),
+    "file_empty": i18n.N_("File {number} is empty. Please choose it again."),
+    "file_too_large": i18n.N_("File {number} is larger than {mb} MB. Please send a smaller copy or a photo of it."),
+    "too_many_files": i18n.N_("Please attach at most {n} files."),
+    "files_off": i18n.N_("Files cannot be sent here. Please describe in words what they show."),
 }
+#: HTTP status of a refused file, by BadFile.reason: a type we do not take is 415, a picture too
+#: large to decode 413, a file that does not decode or is empty 422 (the request itself was fine).
+FILE_STATUS = {"unsupported": 415, "archive": 415, "script": 415, "too_big_image": 413, "damaged": 422, "empty": 422}
+_PARAMS: weakref.WeakKeyDictionary[BaseException, dict[str, int]] = weakref.WeakKeyDictionary()
+
+E = TypeVar("E", bound=BaseException)
+
+
+def worded(exc: E, **params: int) -> E:
+    """Attach the numbers a field message names (``{number}``, ``{n}``, ``{mb}``) to ``exc``."""
+    _PARAMS[exc] = params
+    return exc
+
+
+def field_message(t: Any, code: str, exc: BaseException) -> str:
+    """A field's message in the language of ``t``, with the numbers :func:`worded` attached."""
+    msgid = FIELD_MESSAGES.get(code, code)
+    params = _PARAMS.get(exc)
+    if not params:
+        return str(t.gettext(msgid))
+    try:
+        return str(t.gettext(msgid).format(**params))
+    except (KeyError, IndexError, ValueError):  # a translation with a broken placeholder: the English
+        return msgid.format(**params)
+
+
+def status_of(exc: IntakeError) -> int:
+    """The HTTP status to answer ``exc`` with (a refused file's depends on why)."""
+    if isinstance(exc, BadFile):
+        return FILE_STATUS.get(exc.reason, exc.status)
+    return exc.status
 
 
 def wants_json(request: Request) -> bool:
@@ -54,21 +102,22 @@ def error_response(request: Request, exc: BaseException) -> Response:
         exc = IntakeError("unhandled")
     locale = request_locale(request)
     t = i18n.translations(locale)
-    fields = {name: t.gettext(FIELD_MESSAGES.get(msg, msg)) for name, msg in exc.fields.items()}
+    fields = {name: field_message(t, msg, exc) for name, msg in exc.fields.items()}
+    status = status_of(exc)
     if wants_json(request):
         body: dict[str, Any] = {"code": exc.code, "message": t.gettext(exc.message)}
         if fields:
             body["fields"] = fields
-        return JSONResponse({"error": body}, status_code=exc.status, headers=exc.headers())
+        return JSONResponse({"error": body}, status_code=status, headers=exc.headers())
     html = render(
         request,
         "error.html",
         locale,
         message=t.gettext(exc.message),
         fields=fields,
-        status=exc.status,
+        status=status,
     )
-    return HTMLResponse(html, status_code=exc.status, headers=exc.headers())
+    return HTMLResponse(html, status_code=status, headers=exc.headers())
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:

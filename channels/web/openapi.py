@@ -85,3 +85,44 @@ RETRY_AFTER = {
         "schema": {"type": "integer", "minimum": 1, "maximum": 60},
     }
 }
+
+
+FILES_NOTE = (
+    "Files go under `attachments` (up to the node's `max_files`, default 5, of `max_file_bytes`, default "
+    "10 MB each): photos are re-encoded without their metadata (EXIF, GPS), PDFs and office documents kept "
+    "as sent; anything else is refused (415 a type not taken, 413 over a cap, 422 damaged or empty) and "
+    "nothing is stored. File names are never kept."
+)
+
+
+def multipart_schema(json_schema: dict[str, Any]) -> dict[str, Any]:
+    """The ``multipart/form-data`` twin of a JSON body schema: the same fields as form fields (every
+    value a string: consent as "0", "1" or "2", contact_ok as "true" or "false", a list as the field
+    repeated) plus the files under ``attachments``."""
+    properties: dict[str, Any] = {}
+    for name, schema in json_schema.get("properties", {}).items():
+        if name == "consent":
+            properties[name] = {"type": "string", "enum": ["0", "1", "2"], "description": schema.get("description", "")}
+        elif name == "contact_ok":
+            properties[name] = {"type": "string", "enum": ["true", "false"]}
+        elif schema.get("type") == "array":
+            properties[name] = {k: v for k, v in schema.items() if k != "default"}
+        else:
+            kept = ("type", "minLength", "maxLength", "pattern", "description", "examples", "enum")
+            properties[name] = {k: v for k, v in schema.items() if k in kept} or {"type": "string"}
+            if "anyOf" in schema:  # "str | None": a form field is sent or left out
+                properties[name]["type"] = "string"
+    properties["attachments"] = {
+        "type": "array",
+        "items": {"type": "string", "format": "binary"},
+        "description": FILES_NOTE,
+    }
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(json_schema.get("required", [])),
+        "additionalProperties": False,
+    }
+
+
+MULTIPART_ENCODING = {"attachments": {"contentType": "image/*, application/pdf, application/octet-stream"}}

@@ -15,10 +15,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 import i18n
-from channels.web.errors import FIELD_MESSAGES
+from channels.web.errors import field_message, status_of
 from channels.web.forms import build_followup, report_from_form
 from channels.web.render import render, request_locale
 from channels.web.security import Csrf, rate_limit
+from channels.web.uploads import FILE_FIELD, Upload, file_mb, is_multipart, read_upload
 from intake import questions
 from intake.answers import accept_answer
 from intake.domain import CATEGORY_LABELS, CONSENT_LABELS, Category, Channel, Consent, ReceiptCode, Report, board_label
@@ -50,6 +51,7 @@ def _page(
     csrf: Csrf = request.app.state.csrf
     cookie = request.cookies.get(Csrf.COOKIE) or Csrf.new_cookie()
     explicit = bool(request.query_params.get("lang")) or bool(ctx.pop("explicit", False))
+    ctx = {**_files_context(request), **ctx}
     html = render(request, template, locale, explicit=explicit, csrf_token=csrf.token(cookie), **ctx)
     response = HTMLResponse(html, status_code=status, headers=headers)
     if request.cookies.get(Csrf.COOKIE) != cookie:
@@ -68,7 +70,26 @@ def _form_context(locale: str) -> dict[str, Any]:
 
 def _field_messages(locale: str, error: IntakeError) -> dict[str, str]:
     t = i18n.translations(locale)
-    return {name: t.gettext(FIELD_MESSAGES.get(code, code)) for name, code in error.fields.items()}
+    return {name: field_message(t, code, error) for name, code in error.fields.items()}
+
+
+def _files_context(request: Request) -> dict[str, Any]:
+    """What the file input and its hint need (no input at all when ``max_files`` is 0)."""
+    settings = request.app.state.settings
+    return {"max_files": settings.max_files, "file_mb": file_mb(settings)}
+
+
+def _problem_context(locale: str, problem: IntakeError, upload: Upload | None) -> dict[str, Any]:
+    """The form's words for ``problem``. A refused file is named in the file field's own message;
+    the page says what it means for the rest: nothing saved, the text is still here, files must be
+    chosen again (a browser never refills a file input)."""
+    t = i18n.translations(locale)
+    message = InvalidInput.message if FILE_FIELD in problem.fields else problem.message
+    return {
+        "error": t.gettext(message),
+        "field_errors": _field_messages(locale, problem),
+        "files_again": bool(upload and upload.sent),
+    }
 
 
 async def _checked_form(request: Request) -> tuple[Any, str, IntakeError | None]:
@@ -91,6 +112,34 @@ async def _checked_form(request: Request) -> tuple[Any, str, IntakeError | None]
     return form, locale, problem
 
 
+async def _checked_upload(request: Request) -> tuple[Any, str, IntakeError | None, Upload | None]:
+    """:func:`_checked_form` for the forms that take files: a multipart body is read as it arrives
+    (channels/web/uploads.py), its files cleaned only when the form's token is good, the client is
+    within its rate and the honeypot is empty (the forms send those fields before the files)."""
+    if not is_multipart(request):
+        return (*await _checked_form(request), None)
+    problem: IntakeError | None = None
+    try:
+        rate_limit(request)
+    except RateLimited as exc:
+        problem = exc
+    csrf: Csrf = request.app.state.csrf
+    cookie = request.cookies.get(Csrf.COOKIE)
+
+    def gate(fields: Any) -> bool:
+        return problem is None and csrf.valid(cookie, str(fields.get("csrf") or "")) and not fields.get(HONEYPOT)
+
+    upload = await read_upload(request, request.app.state.settings, gate)
+    form = upload.fields
+    lang = form.get("lang")
+    locale = request_locale(request, str(lang) if lang else None)
+    if problem is None and not csrf.valid(cookie, str(form.get("csrf") or "")):
+        problem = FormExpired("csrf")
+    if problem is None and upload.problem is not None:
+        problem = upload.problem
+    return form, locale, problem, upload
+
+
 @router.get("/")
 def index(request: Request) -> HTMLResponse:
     locale = request_locale(request)
@@ -111,9 +160,9 @@ def report_form(request: Request) -> HTMLResponse:
 
 @router.post("/report")
 async def report_submit(request: Request) -> HTMLResponse:
-    form, locale, problem = await _checked_form(request)
+    form, locale, problem, upload = await _checked_upload(request)
     values, result = report_from_form(form, locale)
-    t = i18n.translations(locale)
+    files = upload.files if upload else []
     if problem is None and form.get(HONEYPOT):
         # Filled by bots (the field is hidden from people). Nothing stored; the form comes back.
         log.info("honeypot tripped")
@@ -122,22 +171,29 @@ async def report_submit(request: Request) -> HTMLResponse:
         problem = result
     if problem is None and isinstance(result, Report):
         # The form's token makes this send single-use: a double tap or a reload shows this receipt again.
-        once = Once.of("web-report", str(form.get("csrf")), result.model_dump(mode="json", exclude={"received_at"}))
+        sent = result.model_dump(mode="json", exclude={"received_at"})
+        once = Once.of("web-report", str(form.get("csrf")), _with_files(sent, upload))
         try:
-            receipt = await run_in_threadpool(accept_report, request.app.state.service, result, once)
+            receipt = await run_in_threadpool(accept_report, request.app.state.service, result, once, files=files)
         except IdempotencyConflict:
             problem = FormAlreadySent("form sent again with other text")
         else:
             # No language links here: following one leaves this page, and the code is shown only once.
             return _page(
-                request, "receipt.html", locale, explicit=True, receipt=format_receipt(receipt), show_languages=False
-            )
+                request, "receipt.html", locale, explicit=True, receipt=format_receipt(receipt), show_languages=False,
+                files_received=len(files),
+            )  # fmt: skip
     problem = problem or InvalidInput("report")
     return _page(
-        request, "report.html", locale, status=problem.status, headers=problem.headers(), explicit=True,
-        values=values, error=t.gettext(problem.message), field_errors=_field_messages(locale, problem),
-        **_form_context(locale),
+        request, "report.html", locale, status=status_of(problem), headers=problem.headers(), explicit=True,
+        values=values, **_problem_context(locale, problem, upload), **_form_context(locale),
     )  # fmt: skip
+
+
+def _with_files(sent: dict[str, Any], upload: Upload | None) -> dict[str, Any]:
+    """What a Once fingerprints: the fields and, when files came, their SHA-256 in order, so the
+    same form sent again with other files is not taken for a repeat (intake/once.py)."""
+    return {**sent, "files": upload.digests} if upload and upload.digests else sent
 
 
 @router.get("/status")
@@ -188,8 +244,8 @@ def _status_page(request: Request, locale: str, code: ReceiptCode, entry: Any, *
 
 @router.post("/status/add")
 async def status_add(request: Request) -> HTMLResponse:
-    form, locale, checked = await _checked_form(request)
-    t = i18n.translations(locale)
+    form, locale, checked, upload = await _checked_upload(request)
+    files = upload.files if upload else []
     raw = str(form.get("receipt") or "")
     text = str(form.get("text") or "")
     code = parse_receipt(raw)
@@ -205,22 +261,22 @@ async def status_add(request: Request) -> HTMLResponse:
         except InvalidInput as exc:
             problem = exc
     if problem is None and followup is not None and code is not None:
-        once = Once.of(
-            "web-followup", str(form.get("csrf")), {"receipt": code, "text": followup.text, "locale": locale}
-        )
+        sent = _with_files({"receipt": code, "text": followup.text, "locale": locale}, upload)
+        once = Once.of("web-followup", str(form.get("csrf")), sent)
+        service = request.app.state.service
         try:
-            await run_in_threadpool(accept_followup, request.app.state.service, code, followup, once)
+            await run_in_threadpool(accept_followup, service, code, followup, once, files=files)
         except ReceiptMistyped as exc:  # only a tampered form: /status checked the code it carries
             problem = exc
         except IdempotencyConflict:  # this form was sent before, with other text
             problem = FormAlreadySent("form sent again with other text")
         else:
-            return _page(request, "added.html", locale, explicit=True)
+            return _page(request, "added.html", locale, explicit=True, files_received=len(files))
     problem = problem or InvalidInput("follow-up")
     return _page(
-        request, "status_result.html", locale, status=problem.status, headers=problem.headers(), explicit=True,
-        receipt=format_receipt(code) if code else raw[:64], text=text, error=t.gettext(problem.message),
-        field_errors=_field_messages(locale, problem), status_text=None, messages=[],
+        request, "status_result.html", locale, status=status_of(problem), headers=problem.headers(), explicit=True,
+        receipt=format_receipt(code) if code else raw[:64], text=text, status_text=None, messages=[],
+        **_problem_context(locale, problem, upload),
     )  # fmt: skip
 
 

@@ -13,11 +13,13 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from channels.web.asgi import ASGIApp, HttpMiddleware, Message, Receive, Scope, Send, on_start
 from intake import clock
 from intake.errors import RateLimited, TooLarge, UnsupportedMediaType
+from intake.memory import give_back_memory
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -48,21 +50,46 @@ def _add_headers(start: Message) -> None:
 
 
 class BodyLimit(HttpMiddleware):
-    """Refuses bodies over ``limit`` bytes (declared or streamed) before any handler reads them."""
+    """Refuses bodies over ``limit`` bytes (declared or streamed) before any handler reads them.
 
-    def __init__(self, app: ASGIApp, limit: int, on_error: Callable[[Scope, Exception], ASGIApp]) -> None:
+    A ``multipart/form-data`` POST to one of ``upload_paths`` (the routes that take files,
+    channels/web/uploads.py) may be up to ``upload_limit``; every other request keeps ``limit``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        on_error: Callable[[Scope, Exception], ASGIApp],
+        *,
+        upload_paths: frozenset[str] = frozenset(),
+        upload_limit: int = 0,
+    ) -> None:
         super().__init__(app)
         self.limit = limit
         self.on_error = on_error
+        self.upload_paths = upload_paths
+        self.upload_limit = max(limit, upload_limit)
+
+    def limit_for(self, scope: Scope) -> int:
+        if scope.get("method") != "POST" or scope.get("path") not in self.upload_paths:
+            return self.limit
+        for name, value in scope.get("headers", []):
+            if name == b"content-type":
+                if value.split(b";")[0].strip().lower() == b"multipart/form-data":
+                    return self.upload_limit
+                break
+        return self.limit
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.limit_for(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = self.limit + 1
-                if declared > self.limit:
+                    declared = limit + 1
+                if declared > limit:
                     await self.on_error(scope, TooLarge("declared body too large"))(scope, receive, send)
                     return
         seen = 0
@@ -72,11 +99,15 @@ class BodyLimit(HttpMiddleware):
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise TooLarge("streamed body too large")
             return message
 
-        await self.app(scope, limited_receive, send)
+        try:
+            await self.app(scope, limited_receive, send)
+        finally:
+            if limit > self.limit:  # an upload: its files' memory is free now, give it back (intake/memory.py)
+                await run_in_threadpool(give_back_memory)
 
 
 class RateLimiter:
@@ -165,7 +196,7 @@ class Csrf:
         ts, nonce, mac = token.split(".")
         if not (ts.isascii() and ts.isdigit()) or len(nonce) < 16 or self._clock() - int(ts) > self.MAX_AGE:
             return False
-        return hmac.compare_digest(mac, self._mac(cookie, ts, nonce))
+        return hmac.compare_digest(mac.encode(), self._mac(cookie, ts, nonce).encode())
 
     def _mac(self, cookie: str, ts: str, nonce: str) -> str:
         return hmac.new(self._key, f"{cookie}|{ts}|{nonce}".encode(), hashlib.sha256).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text  # worker text is never parsed as Rich markup
 
 from i18n import d_
+from intake.audit import AuditLog
 from intake.cli.common import (
     CaseArg,
     JsonOpt,
@@ -36,6 +38,7 @@ cases_app = typer.Typer(help=d_("Read cases (needs the passphrase)."), no_args_i
 def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase: PassEnvOpt = None) -> None:
     """Open sealed reports from the inbox into the cases store."""
     from intake.drain import drain as drain_items
+    from intake.panic import panicked_at
 
     settings = _state.settings()
     keys = unlock_node(settings, user, passphrase_file, passphrase)
@@ -54,7 +57,12 @@ def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase:
             transient=True,
         ) as bar:
             task = bar.add_task(d_("Opening reports"), total=total)
-            result = drain_items(inbox, cases, keys, progress=lambda n: bar.advance(task, n))
+            result = drain_items(
+                inbox, cases, keys, progress=lambda n: bar.advance(task, n),
+                stop=lambda: panicked_at(settings.home) is not None,
+            )  # fmt: skip
+        if result.stopped:  # every batch before it is committed; the store closes below
+            fail(d_("Panic: the node's keys were destroyed, so the drain stopped. Nothing was half-written."))
         if isinstance(inbox, RemoteInbox):  # paired: what the desk did for workers goes back to the intake
             try:
                 pushed = push_desk_changes(settings, inbox)
@@ -75,6 +83,8 @@ def drain(user: UserOpt = None, passphrase_file: PassFileOpt = None, passphrase:
     )
     if result.recordings:
         console.print(d_("Call recordings: {n}.").format(n=result.recordings))
+    if result.files or result.media:
+        console.print(d_("Evidence files: {n}.").format(n=result.files))
     if pushed is not None:
         console.print(
             d_("Sent to the intake: status changes: {statuses}. Replies: {replies}. SMS replies: {sms}.").format(
@@ -139,8 +149,10 @@ def cases_show(
             fail(d_("There is no case {id}.").format(id=case_id))
         messages = [m.as_json() for m in partner_messages.for_case(store, case_id)]
         remedy = _remedy(store, keys, case_id)
+        files = store.attachments(case_id)
     if as_json:
         doc = case.model_dump(mode="json")
+        doc["attachments"] = [f.to_json() for f in files]  # issue 16: no content; `intake cases attachment`
         doc["partner_messages"] = messages  # issue 15: what partners said about this case (relay/inbound.py)
         doc.update(remedy)  # issue 15: the plan with each step's remedy, the case's outcomes, remedy state
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=1))
@@ -164,6 +176,7 @@ def cases_show(
     for f in case.followups:
         console.print(f"[dim]{f.received_at:%Y-%m-%d %H:%M} {f.channel.value}[/dim]")
         console.print(f.text, highlight=False, markup=False)
+    _print_files(case.id, files)
     _print_remedy(remedy)
     if messages:
         console.print("\n[bold]" + d_("Messages from partners") + "[/bold]")
@@ -222,3 +235,63 @@ def _outcome_line(o: dict[str, Any]) -> str:
     return d_("{kind}{money}, workers covered: {workers}, verified: {verified}").format(
         kind=o["kind"], money=money, workers=o["workers_covered"], verified=o["verified_by"]
     )
+
+
+def _print_files(case_id: int, files: list[Any]) -> None:
+    """A case's evidence files (issue 16): number, type, size and hash; never their content."""
+    if not files:
+        return
+    console.print("\n[bold]" + d_("Evidence files") + "[/bold]")
+    for f in files:
+        if f.missing:
+            line = d_("{n}. sent, but could not be fetched ({reason})").format(n=f.n, reason=f.missing)
+        else:
+            line = f"{f.n}. {f.type}  {f.bytes:,} B  sha256 {f.sha256}"
+            if f.source != "worker":
+                line += "  " + d_("added by a caseworker")
+            if f.warning:
+                line += "  " + d_("may carry its author's details (kept as sent)")
+        console.print(Text(line))
+    console.print(
+        d_("Write one to standard output with 'intake cases attachment {id} N | program'.").format(id=case_id),
+        markup=False,
+        highlight=False,
+    )
+
+
+@cases_app.command("attachment")
+def cases_attachment(
+    case_id: CaseArg,
+    n: Annotated[int, typer.Argument(help=d_("File number, as 'intake cases show' lists them."))],
+    original: Annotated[
+        bool, typer.Option("--original", help=d_("The original as sent, when the node keeps originals."))
+    ] = False,
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Write one of a case's evidence files to standard output, to pipe into a program; never to a file here."""
+    if sys.stdout.isatty():
+        fail(
+            d_("This writes the file's bytes: pipe it into a program, e.g. 'intake cases attachment {id} {n} | display'.")
+            .format(id=case_id, n=n)
+        )  # fmt: skip
+    with unlocked_cases(user, passphrase_file, passphrase) as (_settings, keys, store):
+        try:
+            store.get_case(case_id)
+        except IntakeError:
+            fail(d_("There is no case {id}.").format(id=case_id))
+        found = store.attachment(case_id, n, original=original)
+        if found is None:
+            listed = {f.n: f for f in store.attachments(case_id)}
+            if n in listed and listed[n].missing:
+                fail(d_("File {n} of case {id} was sent but could not be fetched.").format(n=n, id=case_id))
+            if n in listed and original:
+                fail(d_("No original was kept of file {n} of case {id}.").format(n=n, id=case_id))
+            fail(d_("Case {id} has no file {n}.").format(id=case_id, n=n))
+        # Reading a file is a view of the case: audited before a byte leaves (intake/audit.py).
+        AuditLog(store, keys).record(
+            user=keys.user, action="file_view", case_id=case_id, detail={"n": n, "original": original}
+        )
+    sys.stdout.buffer.write(found[1])
+    sys.stdout.buffer.flush()

@@ -49,6 +49,13 @@ def sms_pull(
             )
             if r.offline:
                 console.print(d_("Twilio could not be reached; everything waits for the next pull."))
+            if r.whatsapp_waiting:
+                console.print(
+                    d_(
+                        "{n} WhatsApp replies wait: the worker last wrote more than 24 hours ago, and WhatsApp "
+                        "then takes only an approved template (see docs/sms.md). They go out when the worker writes again."
+                    ).format(n=r.whatsapp_waiting)
+                )
             if every is None:
                 break
             time.sleep(every)

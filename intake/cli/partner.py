@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -273,20 +274,54 @@ def partner_cases_show(
     """One case's summaries, oldest first (each later one is an update)."""
     with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
         versions = store.history(case_ref.strip().lower())
+        received = store.files(case_ref.strip().lower())
     if not versions:
         fail(d_("No case {ref}.").format(ref=case_ref))
-    doc = [
-        {"node": v.node, "sequence": v.sequence, "sent_at": v.created_at.isoformat(), "via": v.via,
-         "summary": v.summary.model_dump(mode="json")}
-        for v in versions
-    ]  # fmt: skip
     if as_json:
-        console.print_json(json.dumps(doc, ensure_ascii=False))
+        console.print_json(json.dumps(_versions_doc(versions, received), ensure_ascii=False))
         return
-    for entry in doc:
+    for entry in _versions_doc(versions, received):
         console.print(d_("From {node}, #{seq}, sent {at} ({via}):").format(
             node=escape(entry["node"]), seq=entry["sequence"], at=entry["sent_at"], via=entry["via"]), highlight=False)  # fmt: skip
         console.print_json(json.dumps(entry["summary"], ensure_ascii=False))
+    for f in received:
+        console.print(d_("File {n}: {type}, {bytes} bytes, SHA-256 {sha256} ('intake partner cases file {ref} {n}')").format(
+            n=f.n, type=f.type, bytes=f.bytes, sha256=f.sha256, ref=f.case_ref), highlight=False)  # fmt: skip
+
+
+@partner_cases_app.command("file")
+def partner_cases_file(
+    case_ref: str,
+    n: Annotated[int, typer.Argument(help=d_("File number."))],
+    user: UserOpt = None,
+    passphrase_file: PassFileOpt = None,
+    passphrase: PassEnvOpt = None,
+) -> None:
+    """Write a file a node sent with a case to standard output, to pipe into a viewer; never to a file here."""
+    with _partner_db(user, passphrase_file, passphrase) as (_home, _keys, store):
+        found = store.file(case_ref.strip().lower(), n)
+    if found is None:
+        fail(d_("Case {ref} has no file {n}.").format(ref=case_ref, n=n))
+    if sys.stdout.isatty():
+        fail(
+            d_("Pipe this into a viewer, e.g. 'intake partner cases file {ref} {n} | display -'.").format(
+                ref=case_ref, n=n
+            )
+        )
+    sys.stdout.buffer.write(found[1])
+    sys.stdout.buffer.flush()
+
+
+def _versions_doc(versions: list[Any], received: list[Any]) -> list[dict[str, Any]]:
+    """Each version as --json lists it; one whose envelope carried files lists them (issue 16)."""
+    files: dict[str, list[dict[str, object]]] = {}
+    for f in received:
+        files.setdefault(f.envelope_id, []).append(f.to_json())
+    return [
+        {"node": v.node, "sequence": v.sequence, "sent_at": v.created_at.isoformat(), "via": v.via,
+         "summary": v.summary.model_dump(mode="json"), **({"files": files[v.envelope_id]} if v.envelope_id in files else {})}
+        for v in versions
+    ]  # fmt: skip
 
 
 @partner_app.command("report")

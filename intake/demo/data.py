@@ -12,7 +12,7 @@ SAMPLE_REPORTS: list[dict[str, Any]] = [
     {"form": True, "locale": "en", "factory": "Sunrise Precision Components", "location": "Penang",
      "categories": ["forced_labour", "recruitment_fees"], "consent": "1",
      "description": "The agency keeps our passports. They take a fee from every pay slip and say we owe them for the visa."},
-    {"form": False, "locale": "zh_Hans", "factory": "深圳恒通科技", "location": "深圳龙华",
+    {"form": False, "locale": "zh_Hans", "factory": "深圳恒通科技", "location": "深圳龙华", "photo": True,
      "categories": ["health_safety"], "consent": 1,
      "description": "昨天夜班冲压机伤了一个工人，他失去了两根手指。机器的安全罩坏了两个月没人修。"},
     {"form": False, "locale": "en", "factory": "Northgate Cable Assembly", "location": "Ciudad Juárez",
@@ -56,3 +56,25 @@ SAMPLE_SMS: list[dict[str, Any]] = [
      "factory": "Sunrise Precision Components",
      "description": "The agency took our passports when we arrived and says we must pay 3000 to get them back."},
 ]  # fmt: skip
+
+
+def demo_photo() -> bytes:
+    """A synthetic phone photo for the demo's accident report: a drawn press with its guard hanging
+    off, and the EXIF a phone adds (maker, serial number, GPS position) that the intake removes."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480), (205, 205, 200))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((170, 60, 470, 420), fill=(90, 100, 110))  # the press
+    draw.rectangle((200, 240, 440, 300), fill=(40, 40, 40))  # its die
+    draw.polygon([(440, 200), (560, 330), (540, 350), (425, 225)], fill=(230, 180, 0))  # the guard, hanging
+    draw.text((20, 440), "Synthetic demo photo: safety guard broken", fill=(0, 0, 0), font_size=22)
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0xA431] = "DemoPhone", "Model D", "SN-DEMO-0001"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (22.0, 39.0, 0.0), "E", (114.0, 1.0, 0.0)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88, exif=exif)
+    return out.getvalue()

@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from i18n import d_, dn_
 from intake.backup import write_backup
-from intake.demo.data import SAMPLE_REPORTS, SAMPLE_SMS
+from intake.demo.data import SAMPLE_REPORTS, SAMPLE_SMS, demo_photo
 from intake.demo.servers import listen, start_server
 from intake.demo.voice import DEMO_ACCOUNT, MediaStandIn, simulate_call
 from intake.drain import drain
@@ -62,6 +62,13 @@ def seed(base: str) -> list[str]:
                 if resp.status_code != 200 or match is None:
                     raise RuntimeError(f"demo form report refused: HTTP {resp.status_code}")
                 receipts.append(match.group(1))
+            elif data.pop("photo", False):  # multipart, with a phone photo whose GPS the intake strips
+                fields = {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in data.items()}
+                files = [("attachments", ("IMG_0001.jpg", demo_photo(), "image/jpeg"))]
+                resp = client.post("/api/v1/reports", data=fields, files=files)
+                if resp.status_code != 201 or resp.json().get("attachments") != 1:
+                    raise RuntimeError(f"demo API report with a photo refused: HTTP {resp.status_code}")
+                receipts.append(resp.json()["receipt"])
             else:
                 resp = client.post("/api/v1/reports", json=data)
                 if resp.status_code != 201:

@@ -18,7 +18,8 @@ from starlette.responses import HTMLResponse, Response
 import i18n
 from channels.sms.service import SmsChannel
 from i18n import d_
-from intake.desk import actions, asking, remedy
+from intake import clock
+from intake.desk import actions, asking, files, remedy
 from intake.desk import partner_messages as partner_msgs
 from intake.desk.drain import drain_if_due
 from intake.desk.http import current, form_of, page
@@ -103,18 +104,23 @@ async def _case_page(
     contact = await run_in_threadpool(work.contact, case_id)
     register = await run_in_threadpool(lambda: Factories(session.store, session.keys).find(limit=500, counts=False))
     with session.store._lock:
-        row = session.store._conn.execute("SELECT factory_id FROM cases WHERE id = ?", (case_id,)).fetchone()
+        row = session.store._conn.execute(
+            "SELECT factory_id, expired_at FROM cases WHERE id = ?", (case_id,)
+        ).fetchone()
     return page(
         "case.html", status=status, session=session, case=case, entries=entries,
         register=register, factory_id=row[0] if row else None,
+        expired_on=str(row[1])[:10] if row and row[1] else "",  # retention (intake/retention.py)
         moves=sorted(TRANSITIONS[case.status], key=lambda s: list(CaseStatus).index(s)),
         severities=SEVERITIES, categories=[(c.value, t_worker(c)) for c in Category],
         can_sms=bool(contact and contact[0] and sms_provider(settings)),
+        whatsapp_notice=await run_in_threadpool(_whatsapp_notice, settings, contact[0] if contact else ""),
         reply_templates=[(k, d_(v)) for k, v in REPLY_TEMPLATE_NAMES.items()],
         **await run_in_threadpool(actions.case_extra, session, settings, case_id),
         **await run_in_threadpool(remedy.case_extra, session, case_id),
         **await run_in_threadpool(partner_msgs.case_extra, session, case_id),
-        **await run_in_threadpool(asking.case_extra, session, case_id), **extra,
+        **await run_in_threadpool(asking.case_extra, session, case_id),
+        **await run_in_threadpool(files.case_extra, session, case_id), **extra,
     )  # fmt: skip
 
 
@@ -262,6 +268,24 @@ def _post_board(settings: Settings, receipt_hash: Any, text: str) -> None:
         inbox.post_message(receipt_hash, text, push=bool(settings.desk_remote_url))
     finally:
         inbox.close()
+
+
+def _whatsapp_notice(settings: Settings, phone: str) -> str:
+    """Say so when a reply queued for this WhatsApp worker waits for their 24-hour window (docs/sms.md).
+    Only where the outbox is here: a desk paired with a remote intake cannot see it ('intake sms pull' there says)."""
+    if not phone.startswith("whatsapp:") or settings.desk_remote_url or sms_provider(settings) != "twilio":
+        return ""
+    service = IntakeService.open(settings)
+    try:
+        waiting = SmsChannel(service).whatsapp_waiting(phone, clock.time())
+    finally:
+        service.close()
+    if not waiting:
+        return ""
+    return d_(
+        "A WhatsApp reply waits: the worker last wrote more than 24 hours ago; it goes out when they write "
+        "again (WhatsApp allows only approved templates outside that window)."
+    )
 
 
 def _queue_sms(settings: Settings, provider: str, phone: str, text: str) -> None:

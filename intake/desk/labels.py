@@ -26,6 +26,7 @@ CHANNEL_LABELS: dict[str, str] = {
     "api": D_("Web (app)"),
     "sms": D_("SMS"),
     "voice": D_("Phone call"),
+    "whatsapp": D_("WhatsApp"),
 }
 
 

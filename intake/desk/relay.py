@@ -28,9 +28,12 @@ from intake.desk.labels import t_worker
 from intake.desk.sessions import Session, Sessions
 from intake.domain import Category
 from intake.errors import InvalidInput, NotEligible, Stale
+from intake.evidence import extension
 from intake.settings import Settings
 from intake.store.casework import CaseWork
+from relay.files import NotRelayable
 from relay.gate import Relay, Review
+from relay.partners import record
 from relay.redact import Redacted
 from relay.transport import PushReport, push
 
@@ -53,6 +56,20 @@ KIND_LABELS = {
     "chat": D_("chat account"), "bank_card": D_("bank card"), "name": D_("name"), "dormitory": D_("room"),
     "department": D_("department"), "line": D_("production line"), "shift": D_("shift"), "number": D_("long number"),
 }  # fmt: skip
+
+
+WHY_NOT = {
+    "document": D_(
+        "Documents (PDF, office files) cannot be sent to partners in this version: they may carry their author's details."
+    ),
+    "too_large": D_("Too large to send with the summary in one envelope."),
+    "missing": D_("No content."),
+}
+FILE_STATES = {
+    "waiting": D_("approved; leaves with the next approved summary"),
+    "queued": D_("approved; sealed, waiting to be sent"),
+    "delivered": D_("approved; delivered"),
+}
 
 
 def _relay(session: Session, settings: Settings) -> Relay:
@@ -99,6 +116,7 @@ async def _review_page(
     partners = await run_in_threadpool(relay.partners)
     words = review.draft.narrative
     source = await run_in_threadpool(lambda: relay.source_words(case_id))
+    file_rows = await run_in_threadpool(relay.files.review, case_id)
     return page(
         "relay_case.html", status=status, session=session, r=review, s=review.draft.summary,
         pieces=words.pieces(), original=original_pieces(source, words),
@@ -106,7 +124,9 @@ async def _review_page(
         partners=partners, eligible=review.state in ("to_review", "changed", "step_overdue", "approved"),
         who_labels={code: d_(label) for code, label in WHO_LABELS.items()},
         category_labels={c.value: t_worker(c) for c in Category},
-        outcome_text=remedy.outcome_text, remedy_state_label=remedy.state_label, **extra,
+        outcome_text=remedy.outcome_text, remedy_state_label=remedy.state_label, files=file_rows,
+        why_not_labels={k: d_(v) for k, v in WHY_NOT.items()},
+        file_state_labels={k: d_(v) for k, v in FILE_STATES.items()}, **extra,
     )  # fmt: skip
 
 
@@ -221,4 +241,76 @@ async def relay_withdraw(request: Request, case_id: int) -> Response:
             "Approval withdrawn; {n} envelopes not yet delivered were cancelled.",
             cancelled,
         ).format(n=cancelled),
+    )  # fmt: skip
+
+
+# -- evidence files (issue 16 item 7): one file for one partner, after seeing the copy that leaves ------
+@router.get("/cases/{case_id}/relay/files/{n}")
+async def relay_file_copy(request: Request, case_id: int, n: int) -> Response:
+    """The copy of a file that would leave (downscaled, re-encoded, no metadata), from memory."""
+    session = current(request, Role.COORDINATOR)
+    relay = _relay(session, request.app.state.settings)
+    try:
+        copy = await run_in_threadpool(relay.files.copy, case_id, n)
+    except NotRelayable:
+        return Response(d_("This file cannot be sent to partners."), status_code=404, media_type="text/plain")
+    await run_in_threadpool(_audit_view, session, case_id, n, copy.sha256)
+    name = f"case-{case_id}-file-{n}-for-partners.{extension(copy.type)}"
+    return Response(copy.data, media_type=copy.type, headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+def _audit_view(session: Session, case_id: int, n: int, sha256: str) -> None:
+    with session.store.transaction() as conn:
+        record(conn, session.keys, "relay_file_view", case_id, {"n": n, "sha256": sha256})
+
+
+def _int(value: Any) -> int:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 9 else -1
+
+
+@router.post("/cases/{case_id}/relay/files/{n}/approve")
+async def relay_file_approve(request: Request, case_id: int, n: int) -> Response:
+    session = current(request, Role.COORDINATOR)
+    settings: Settings = request.app.state.settings
+    form = await form_of(request, session)
+    relay = _relay(session, settings)
+    partner_id, shown = _int(form.get("partner")), str(form.get("sha256") or "")
+    try:
+        queued = await run_in_threadpool(relay.files.approve, case_id, n, partner_id, shown)
+    except Stale:
+        return await _review_page(
+            session, settings, case_id, status=409,
+            error=d_("The file's copy is not the one you saw. Look at it again, then approve."),
+        )  # fmt: skip
+    except NotEligible:
+        return await _review_page(
+            session, settings, case_id, status=409, error=d_("This case's summary may not leave the node.")
+        )
+    except InvalidInput as exc:
+        reason = getattr(exc, "reason", "")
+        error = d_(WHY_NOT[reason]) if reason in WHY_NOT else d_("That could not be saved; check the form.")
+        return await _review_page(session, settings, case_id, status=400, error=error)
+    if queued:
+        request.app.state.relay_push = asyncio.create_task(push_in_background(request.app.state.sessions, settings))
+        notice = d_("File approved for this partner and sealed with the summary.")
+    else:
+        notice = d_("File approved for this partner. It leaves with the summary once the summary is approved.")
+    return await _review_page(session, settings, case_id, notice=notice)
+
+
+@router.post("/cases/{case_id}/relay/files/{n}/withdraw")
+async def relay_file_withdraw(request: Request, case_id: int, n: int) -> Response:
+    session = current(request, Role.COORDINATOR)
+    settings: Settings = request.app.state.settings
+    form = await form_of(request, session)
+    try:
+        await run_in_threadpool(_relay(session, settings).files.withdraw, case_id, n, _int(form.get("partner")))
+    except InvalidInput:
+        return await _review_page(
+            session, settings, case_id, status=400, error=d_("That could not be saved; check the form.")
+        )
+    return await _review_page(
+        session, settings, case_id,
+        notice=d_("File approval withdrawn; if it had not been delivered, its envelope was cancelled."),
     )  # fmt: skip

@@ -11,9 +11,6 @@ connection closes with its last handle, and the memory it used is handed back to
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 import sqlcipher3
 
 from crypto import NodeKeys
+from intake.memory import give_back_memory
 from intake.store.cases import CasesStore
 
 
@@ -99,27 +97,6 @@ class SharedCases:
             base, self._base = self._base, None
         base.close()
         give_back_memory()
-
-
-def give_back_memory() -> None:
-    """Return the heap memory freed by a closed connection to the system.
-
-    glibc keeps freed memory in its heaps for reuse, so the desk's resident size would stay at its
-    high-water mark after locking; ``malloc_trim`` hands the free pages back (milliseconds). Other
-    C libraries have no ``malloc_trim``: nothing happens there.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Any:
-    with contextlib.suppress(OSError, TypeError, AttributeError):
-        found = ctypes.CDLL(None).malloc_trim
-        found.argtypes, found.restype = [ctypes.c_size_t], ctypes.c_int
-        return found
-    return None
 
 
 __all__ = ["SharedCases", "give_back_memory"]

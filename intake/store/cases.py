@@ -28,6 +28,8 @@ from intake.domain import (
     Report,
 )
 from intake.errors import CaseNotFound, StoreError
+from intake.store import attachments
+from intake.store.attachments import AttachmentInfo
 from intake.store.db import Connection, DatabaseError, Store
 from intake.store.schema import CASES_MIGRATIONS
 from intake.triage import initial_severity
@@ -194,6 +196,31 @@ class CasesStore(Store):
                 "SELECT recording_sid, case_id, missing FROM recordings WHERE audio IS NULL AND missing != '' ORDER BY id"
             ).fetchall()
         return [(str(s), int(c) if c is not None else None, str(m)) for s, c, m in rows]
+
+    # -- evidence files (issue 16; intake/store/attachments.py) ---------------------------------------
+    def attachments(self, case_id: int) -> list[AttachmentInfo]:
+        with self._lock:
+            return attachments.listing(self._conn, case_id)
+
+    def attachment(self, case_id: int, n: int, *, original: bool = False) -> tuple[AttachmentInfo, bytes] | None:
+        """A file's details and content, decrypted in memory only; None if the case has no such file."""
+        with self._lock:
+            return attachments.content(self._conn, case_id, n, original=original)
+
+    def add_attachment(
+        self,
+        case_id: int,
+        data: bytes,
+        type_: str,
+        *,
+        source: str = "caseworker",
+        action_id: int | None = None,
+        warning: str | None = None,
+    ) -> int:
+        """Store a file a caseworker adds (e.g. evidence for a CAP item); returns its number."""
+        with self.transaction() as conn:
+            n = attachments.add(conn, case_id, data, type_, source=source, action_id=action_id, warning=warning)
+        return n or 0  # never 0: the case is named, so the file is numbered at once
 
     def recording_audio(self, case_id: int) -> list[tuple[str, str, bytes]]:
         """(recording sid, content type, audio) for a case: decrypted in memory, never written out."""

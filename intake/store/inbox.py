@@ -7,23 +7,16 @@ is SQLCipher-keyed from ``intake.key`` as defence in depth; the sealed box is th
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import secrets
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-
-import sqlcipher3
 
 from intake import clock
 from intake.domain import BoardStatus, ReceiptHash
-from intake.errors import StoreUnavailable
 from intake.store.board_questions import BoardQuestion, waiting
-from intake.store.db import Connection, Store
+from intake.store.db import Connection
+from intake.store.group_commit import GroupCommitStore
 from intake.store.schema import INBOX_MIGRATIONS
 
 PUSHED_REV = "desk_pushed_rev"  # meta: the last board revision the remote intake has committed
@@ -36,16 +29,7 @@ class BoardEntry:
     question: BoardQuestion | None = None  # one due for the worker now (issue 15; intake/questions.py)
 
 
-class _Job:
-    __slots__ = ("done", "error", "fn")
-
-    def __init__(self, fn: Callable[[Connection], None]) -> None:
-        self.fn = fn
-        self.done = threading.Event()
-        self.error: BaseException | None = None
-
-
-class Inbox(Store):
+class Inbox(GroupCommitStore):
     """Thread-safe access to ``inbox.db``: one connection, one lock, and group commit.
 
     Reports and SMS messages arriving together are written by one writer thread in one
@@ -53,170 +37,19 @@ class Inbox(Store):
     so an acknowledgement still means "on disk". Under load this turns N fsyncs into one.
     """
 
-    MAX_BATCH = 256
-
     MIGRATIONS = INBOX_MIGRATIONS
 
-    def __init__(self, path: Path, key: bytes, *, create: bool = False) -> None:
-        super().__init__(path, key, create=create)
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._writer_lock = threading.Lock()
-        self._closed = False
-
-    def close(self) -> None:
-        with self._writer_lock:
-            self._closed = True
-            writer, self._writer = self._writer, None
-        if writer is not None:
-            self._jobs.put(None)
-            writer.join()
-        super().close()
-
-    # -- group commit ----------------------------------------------------------------------------
-    def _grouped(self, fn: Callable[[Connection], None]) -> None:
-        """Run ``fn`` inside the next group transaction; return once it is committed.
-
-        ``fn`` may run twice (see :meth:`_run_batch`): it writes only through the connection and
-        sets only its own results, so a run that was rolled back leaves nothing behind.
-        """
-        job = _Job(fn)
-        with self._writer_lock:
-            if self._closed:
-                raise StoreUnavailable("inbox closed")
-            if self._writer is None:
-                self._writer = threading.Thread(target=self._write_loop, name="inbox-writer", daemon=True)
-                self._writer.start()
-            self._jobs.put(job)
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-
-    def _write_loop(self) -> None:
-        while True:
-            first = self._jobs.get()
-            if first is None:
-                return
-            batch, stop = [first], False
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    nxt = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            self._run_batch(batch)
-            if stop:
-                return
-
-    def _run_batch(self, batch: list[_Job]) -> None:
-        """Commit ``batch`` in one transaction: all together, or, when a job fails, job by job.
-
-        The common case needs no savepoints. A savepoint per job would make SQLite copy every page
-        each job touches into its statement journal first (with ``cipher_memory_security``, an
-        mlock'd allocation per 1 KB chunk): that doubled the writer's CPU per report (issue 14).
-        """
-        try:
-            with self._lock:
-                if not self._run_together(batch):
-                    self._run_apart(batch)
-        finally:
-            for job in batch:
-                job.done.set()
-
-    def _run_together(self, batch: list[_Job]) -> bool:
-        """Every job of ``batch`` in one plain transaction. False, with nothing stored and nobody
-        answered, when a job raised: then the batch runs again, each job in its own savepoint."""
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlcipher3.Error:
-            self._fail(batch)
-            return True
-        try:
-            for job in batch:
-                job.fn(self._conn)
-        except BaseException:
-            self._rollback()
-            return False
-        try:
-            self._conn.execute("COMMIT")
-        except sqlcipher3.Error:
-            self._rollback()
-            self._fail(batch)
-        return True
-
-    @staticmethod
-    def _fail(jobs: list[_Job]) -> None:
-        unavailable = StoreUnavailable("inbox not writable")
-        for job in jobs:
-            job.error = unavailable
-
-    def _run_apart(self, batch: list[_Job]) -> None:
-        """``batch`` in one transaction, each job in its own savepoint: a job that fails is undone
-        alone and gets its error; the others are committed."""
-        unavailable = StoreUnavailable("inbox not writable")
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlcipher3.Error:
-            for job in batch:
-                job.error = unavailable
-            return
-        ran: list[_Job] = []
-        for job in batch:
-            try:
-                self._conn.execute("SAVEPOINT job")
-                job.fn(self._conn)
-                self._conn.execute("RELEASE job")
-                ran.append(job)
-            except BaseException as exc:
-                job.error = unavailable if isinstance(exc, sqlcipher3.Error) else exc
-                if not self._conn.in_transaction:
-                    # SQLite rolled the whole transaction back (disk full, I/O error):
-                    # nothing of this batch is stored, so nobody is acknowledged.
-                    for other in batch:
-                        if other.error is None:
-                            other.error = unavailable
-                    return
-                with contextlib.suppress(sqlcipher3.Error):
-                    self._conn.execute("ROLLBACK TO job")
-                    self._conn.execute("RELEASE job")
-        try:
-            self._conn.execute("COMMIT")
-        except sqlcipher3.Error:
-            self._rollback()
-            for job in ran:
-                job.error = unavailable
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One durable transaction; any storage failure becomes :class:`StoreUnavailable`."""
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlcipher3.Error as exc:
-                raise StoreUnavailable(f"inbox not writable: {type(exc).__name__}") from None
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except sqlcipher3.Error as exc:
-                self._rollback()
-                raise StoreUnavailable(f"inbox not writable: {type(exc).__name__}") from None
-            except BaseException:
-                self._rollback()
-                raise
-
-    def _rollback(self) -> None:
-        with contextlib.suppress(sqlcipher3.Error):  # the transaction may already be gone
-            self._conn.execute("ROLLBACK")
-
     # -- items ---------------------------------------------------------------------------------
-    def put(self, item_id: str, blob: bytes, *, board: ReceiptHash | None = None) -> None:
-        """Store one sealed item (and open its status board entry); return once it is on disk."""
+    def put(
+        self, item_id: str, blob: bytes, *, board: ReceiptHash | None = None, files: Sequence[SealedFile] = ()
+    ) -> None:
+        """Store one sealed item (and open its status board entry); return once it is on disk.
+
+        ``files`` (sealed streams, crypto/stream.py) go in the same transaction: all or nothing.
+        """
 
         def write(conn: Connection) -> None:
-            conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+            insert_item(conn, item_id, blob, files)
             if board is not None:
                 conn.execute(
                     "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
@@ -226,7 +59,14 @@ class Inbox(Store):
         self._grouped(write)
 
     def put_once(
-        self, key: bytes, item_id: str, blob: bytes, *, board: ReceiptHash | None = None, replies: bytes = b""
+        self,
+        key: bytes,
+        item_id: str,
+        blob: bytes,
+        *,
+        board: ReceiptHash | None = None,
+        replies: bytes = b"",
+        files: Sequence[SealedFile] = (),
     ) -> bool:
         """Store an item unless ``key`` (a keyed hash of a provider id) was seen; True if stored.
 
@@ -242,7 +82,7 @@ class Inbox(Store):
                 (key, replies, int(clock.time())),
             )
             if cur.rowcount == 1:
-                conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+                insert_item(conn, item_id, blob, files)
                 if board is not None:
                     conn.execute(
                         "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
@@ -254,7 +94,15 @@ class Inbox(Store):
         return stored
 
     def put_first(
-        self, key: bytes, memo: bytes, item_id: str, blob: bytes, *, board: ReceiptHash | None, expired_before: int
+        self,
+        key: bytes,
+        memo: bytes,
+        item_id: str,
+        blob: bytes,
+        *,
+        board: ReceiptHash | None,
+        expired_before: int,
+        files: Sequence[SealedFile] = (),
     ) -> bytes | None:
         """Store an item under a single-use key (intake.once.Once) with its sealed memo.
 
@@ -272,7 +120,7 @@ class Inbox(Store):
                 "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)", (key, memo, now)
             )
             if cur.rowcount == 1:
-                conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+                insert_item(conn, item_id, blob, files)
                 if board is not None:
                     conn.execute(
                         "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
@@ -284,6 +132,14 @@ class Inbox(Store):
 
         self._grouped(write)
         return earlier
+
+    def mark_seen(self, key: bytes, value: bytes) -> None:
+        """Record ``key`` as seen with ``value`` (kept if already seen): a later put_once of it stores nothing."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO seen_messages (key, replies, created_at) VALUES (?, ?, ?)",
+                (key, value, int(clock.time())),
+            )
 
     def forget_seen_range(self, low: bytes, high: bytes, before: int) -> None:
         """Forget the single-use keys in ``[low, high)`` stored before ``before`` (one kind of key)."""
@@ -298,9 +154,31 @@ class Inbox(Store):
             ).fetchall()
         return [(int(s), str(i), bytes(b)) for s, i, b in rows]
 
+    def files(self, item_id: str) -> dict[int, list[bytes]]:
+        """The sealed streams stored with an item: ``{n: [header, chunk1, ...]}`` (may be empty)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT n, chunk FROM attachments WHERE item_id = ? ORDER BY n, seq", (item_id,)
+            ).fetchall()
+        out: dict[int, list[bytes]] = {}
+        for n, chunk in rows:
+            out.setdefault(int(n), []).append(bytes(chunk))
+        return out
+
+    def file_chunks(self, item_id: str, after: tuple[int, int], limit: int) -> list[tuple[int, int, bytes]]:
+        """Up to ``limit`` sealed chunks of an item's files after ``(n, seq)``, in order: ``(n, seq,
+        chunk)``. A paged :meth:`files`, for the desk pull API (intake/pull.py)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT n, seq, chunk FROM attachments WHERE item_id = ? AND (n, seq) > (?, ?) ORDER BY n, seq LIMIT ?",
+                (item_id, after[0], after[1], limit),
+            ).fetchall()
+        return [(int(n), int(s), bytes(c)) for n, s, c in rows]
+
     def delete(self, item_ids: list[str]) -> None:
         with self._write() as conn:
             conn.executemany("DELETE FROM items WHERE id = ?", [(i,) for i in item_ids])
+            conn.executemany("DELETE FROM attachments WHERE item_id = ?", [(i,) for i in item_ids])
 
     def count(self) -> int:
         with self._lock:
@@ -346,7 +224,9 @@ class Inbox(Store):
                     (reporter, session[0], session[1], stamp),
                 )
             for item_id, blob, board in items:
-                conn.execute("INSERT INTO items (id, blob) VALUES (?, ?)", (item_id, blob))
+                conn.execute(
+                    "INSERT INTO items (id, blob, received_at) VALUES (?, ?, ?)", (item_id, blob, arrival_day())
+                )
                 if board is not None:
                     conn.execute(
                         "INSERT OR IGNORE INTO board (receipt_hash, status, updated_at) VALUES (?, ?, ?)",
@@ -542,6 +422,30 @@ class Inbox(Store):
                     )
                     new += 1
         return new
+
+
+@dataclass(frozen=True)
+class SealedFile:
+    """One file sealed as a stream to the node key (crypto/stream.py), ready to store."""
+
+    n: int
+    chunks: list[bytes]  # [header, chunk1, ...]
+
+
+def arrival_day() -> int:
+    """An item's ``received_at``: the start of its UTC day, enough for retention (intake/retention.py)
+    and no finer, so a seized inbox does not time each report to the second."""
+    return int(clock.time()) // 86400 * 86400
+
+
+def insert_item(conn: Connection, item_id: str, blob: bytes, files: Sequence[SealedFile] = ()) -> None:
+    """Insert a sealed item and its sealed files, inside the caller's transaction."""
+    conn.execute("INSERT INTO items (id, blob, received_at) VALUES (?, ?, ?)", (item_id, blob, arrival_day()))
+    for f in files:
+        conn.executemany(
+            "INSERT INTO attachments (item_id, n, seq, chunk) VALUES (?, ?, ?, ?)",
+            [(item_id, f.n, seq, chunk) for seq, chunk in enumerate(f.chunks)],
+        )
 
 
 def _next_push_rev(conn: Connection) -> int:

@@ -39,8 +39,8 @@ class Queued:
 
 def nodes_for(store: PartnerStore, case_ref: str) -> list[tuple[bytes, str]]:
     """The nodes (key, name) that sent a case under ``case_ref``: one, unless two collide."""
-    with store._lock:
-        rows = store._conn.execute(
+    with store.reading() as conn:
+        rows = conn.execute(
             "SELECT DISTINCT node_key, node_name FROM summaries WHERE case_ref = ? ORDER BY node_name", (case_ref,)
         ).fetchall()
     return [(bytes(r[0]), r[1]) for r in rows]
@@ -115,10 +115,10 @@ def export(home: PartnerHome, folder: Path, *, node: str | None = None) -> list[
 
 def listing(home: PartnerHome, store: PartnerStore) -> list[tuple[OutgoingMessage, str, str, str]]:
     """Every message sent: (its inbox row, node name, case reference, kind), oldest first."""
-    with store._lock:
+    with store.reading() as conn:
         mine = {
             r[0]: (r[1], r[2], r[3])
-            for r in store._conn.execute("SELECT message_id, node_name, case_ref, kind FROM sent_messages")
+            for r in conn.execute("SELECT message_id, node_name, case_ref, kind FROM sent_messages")
         }
     inbox = home.open_inbox()
     try:

@@ -77,8 +77,8 @@ def eligible(store: PartnerStore) -> list[PublicRow]:
 
 
 def approvals(store: PartnerStore) -> dict[tuple[str, str], str]:
-    with store._lock:
-        rows = store._conn.execute("SELECT node_name, case_ref, row_hash FROM public_rows").fetchall()
+    with store.reading() as conn:
+        rows = conn.execute("SELECT node_name, case_ref, row_hash FROM public_rows").fetchall()
     return {(str(n), str(r)): str(h) for n, r, h in rows}
 
 

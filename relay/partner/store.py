@@ -8,6 +8,7 @@ inbox (``relay.partner.inbox``) into it; only the keyring's passphrase makes tha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from crypto import NodeKeys
 from crypto.envelope import EnvelopeError, Opened, open_envelope
 from intake import clock
 from intake.store.db import Store
+from relay.files import BadFiles, RelayFile, read_payload
 from relay.partner.inbox import InboxHome, RegisteredNode
 from relay.summary import CaseSummary
 
@@ -89,7 +91,41 @@ PARTNER_MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (node_name, case_ref)
         ) WITHOUT ROWID""",
     ],
+    # 4 (issue 16 item 7): evidence files a node's coordinator approved for this partner, as they
+    # arrived in an envelope with the case's summary (relay.files), checked against their SHA-256
+    [
+        """CREATE TABLE files (
+            node_key BLOB NOT NULL,
+            node_name TEXT NOT NULL,
+            case_ref TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            envelope_id TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (node_key, case_ref, n, sha256)
+        ) WITHOUT ROWID""",
+    ],
 ]
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file a node sent with a case's summary (its number within the node's case)."""
+
+    node: str
+    case_ref: str
+    n: int
+    type: str
+    bytes: int
+    sha256: str
+    envelope_id: str
+    received_at: str
+
+    def to_json(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in ("n", "type", "bytes", "sha256", "envelope_id", "received_at")}
 
 
 @dataclass(frozen=True)
@@ -109,7 +145,7 @@ class Version:
 class Outcome:
     envelope_id: str
     ok: bool
-    reason: str  # "" when opened, else EnvelopeError.reason or "bad_summary"
+    reason: str  # "" when opened, else EnvelopeError.reason, "bad_summary" or "bad_file"
     message: str
     node: str = ""
     case_ref: str = ""
@@ -127,16 +163,47 @@ class PartnerStore(Store):
             ).fetchone()
         return row is not None
 
-    def add(self, opened: Opened, summary: CaseSummary, via: str) -> None:
+    def add(self, opened: Opened, summary: CaseSummary, via: str, files: Sequence[RelayFile] = ()) -> None:
+        now = clock.now_s().isoformat()
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO summaries (envelope_id, node_key, node_name, sequence, case_ref, created_at, opened_at, "
                 "via, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     opened.header.envelope_id, opened.sender, opened.sender_name, opened.sequence, summary.case_ref,
-                    opened.created_at.isoformat(), clock.now_s().isoformat(), via, summary.model_dump_json(),
+                    opened.created_at.isoformat(), now, via, summary.model_dump_json(),
                 ),
             )  # fmt: skip
+            conn.executemany(
+                "INSERT OR IGNORE INTO files (node_key, node_name, case_ref, n, type, bytes, sha256, envelope_id, "
+                "received_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (opened.sender, opened.sender_name, summary.case_ref, f.n, f.type, f.size, f.sha256,
+                     opened.header.envelope_id, now, f.data)
+                    for f in files
+                ],
+            )  # fmt: skip
+
+    _FILE_INFO = "node_name, case_ref, n, type, bytes, sha256, envelope_id, received_at"
+
+    def files(self, case_ref: str) -> list[ReceivedFile]:
+        """The files received for a case, without their content."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {self._FILE_INFO} FROM files WHERE case_ref = ? ORDER BY node_name, n, received_at",  # noqa: S608
+                (case_ref,),
+            ).fetchall()
+        return [ReceivedFile(*r) for r in rows]
+
+    def file(self, case_ref: str, n: int) -> tuple[ReceivedFile, bytes] | None:
+        """One file's details and content (the latest received under that number), in memory only."""
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {self._FILE_INFO}, data FROM files WHERE case_ref = ? AND n = ? "  # noqa: S608
+                "ORDER BY received_at DESC LIMIT 1",
+                (case_ref, n),
+            ).fetchone()
+        return None if row is None else (ReceivedFile(*row[:-1]), bytes(row[-1]))
 
     def reject(self, envelope_id: str, reason: str, message: str, via: str, data: bytes | None) -> None:
         with self.transaction() as conn:
@@ -241,10 +308,16 @@ def _open_one(
         store.reject(envelope_id, "wrong_sender", message, via, data)
         return Outcome(envelope_id, False, "wrong_sender", message, opened.sender_name)
     try:
-        summary = CaseSummary.model_validate_json(opened.payload)
+        summary, files = read_payload(opened.payload)
+    except BadFiles as exc:
+        # Signed by the node, but a file is not what it says (its bytes do not match its SHA-256...):
+        # nothing of the envelope is stored but the envelope itself, still sealed.
+        message = f"signed by {opened.sender_name} but a file is not valid: {exc}"
+        store.reject(envelope_id, "bad_file", message, via, data)
+        return Outcome(envelope_id, False, "bad_file", message, opened.sender_name)
     except ValidationError as exc:
         message = f"signed by {opened.sender_name} but not a valid summary ({exc.error_count()} errors)"
         store.reject(envelope_id, "bad_summary", message, via, data)
         return Outcome(envelope_id, False, "bad_summary", message, opened.sender_name)
-    store.add(opened, summary, via)
+    store.add(opened, summary, via, files)
     return Outcome(envelope_id, True, "", "opened", opened.sender_name, summary.case_ref, opened.sequence)

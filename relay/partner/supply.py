@@ -143,8 +143,8 @@ def remove(store: PartnerStore, factory: tuple[str, str, str], *, relation: str 
 
 def entries(store: PartnerStore) -> list[Entry]:
     """The whole register, by factory, relation and name."""
-    with store._lock:
-        rows = store._conn.execute(
+    with store.reading() as conn:
+        rows = conn.execute(
             "SELECT factory_key, factory_name, country, osh_id, relation, name, added_at, user FROM supply_chain "
             "ORDER BY factory_name, factory_key, relation, name"
         ).fetchall()

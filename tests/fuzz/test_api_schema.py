@@ -82,9 +82,18 @@ def live_api(fuzz_node: Node) -> Iterator[str]:
         sock.close()
 
 
+# Refusals that count as rejecting data the schema forbids: schemathesis' own list, plus 413. A
+# multipart body with more files than the node takes (issue 16) is refused with 413 while it arrives,
+# before any other field is looked at, so a case breaking some other rule may get 413 first.
+REJECTED = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"]
+
+
 @pytest.fixture
 def api_schema(live_api: str) -> Any:
-    return schemathesis.openapi.from_url(f"{live_api}/openapi.json")
+    from schemathesis.config import SchemathesisConfig
+
+    config = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": REJECTED}}})
+    return schemathesis.openapi.from_url(f"{live_api}/openapi.json", config=config)
 
 
 def submitted_secrets(case: Any) -> tuple[list[str], list[str]]:

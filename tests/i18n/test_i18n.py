@@ -197,7 +197,8 @@ def sms_values(locale: str) -> list[dict[str, str]]:
     """Realistic values for the SMS placeholders: every status, the display form of a receipt."""
     t = i18n.translations(locale)
     return [
-        {"receipt": RECEIPT_EXAMPLE, "status": t.gettext(status), "text": "x"} for status in texts.SMS_STATUS.values()
+        {"receipt": RECEIPT_EXAMPLE, "status": t.gettext(status), "text": "x", "n": "5"}
+        for status in texts.SMS_STATUS.values()
     ]
 
 

@@ -156,7 +156,7 @@ def test_an_unexpected_error_logs_its_type_not_its_message(
     every_log: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    def explode(*_args: object) -> None:
+    def explode(*_args: object, **_kwargs: object) -> None:
         raise ValueError(f"could not store {FORM_TEXT} from {NAME} at {PHONE}")
 
     monkeypatch.setattr("channels.web.api.accept_report", explode)

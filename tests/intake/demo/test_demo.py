@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -106,6 +107,21 @@ def test_demo_cases_open_with_the_printed_passphrase(demo: tuple[Path, str]) -> 
     )  # fmt: skip
     assert played.returncode == 0, played.stderr
     assert played.stdout[:4] == b"RIFF" and played.stdout[8:12] == b"WAVE", "the call's recording is playable"
+    # issue 16: the accident report came with a phone photo; the node kept it without its GPS
+    [accident] = [c for c in cases if "安全罩" in c["description"]]
+    pw = {"INTAKE_PASSPHRASE": match.group(1)}
+    shown = run("--home", home, "cases", "show", str(accident["id"]), "--json", "--user", "demo", extra=pw)
+    assert shown.returncode == 0, shown.stderr
+    [info] = json.loads(shown.stdout)["attachments"]
+    assert (info["n"], info["type"]) == (1, "image/jpeg") and len(info["sha256"]) == 64
+    photo = subprocess.run(
+        [sys.executable, "-m", "intake.cli", "--home", str(home), "cases", "attachment", str(accident["id"]), "1",
+         "--user", "demo"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT, check=False, env={**env(), **pw},
+    )  # fmt: skip
+    assert photo.returncode == 0, photo.stderr
+    assert photo.stdout[:2] == b"\xff\xd8" and hashlib.sha256(photo.stdout).hexdigest() == info["sha256"]
+    assert b"Exif" not in photo.stdout and b"SN-DEMO-0001" not in photo.stdout and b"DemoPhone" not in photo.stdout
     sms = [c for c in cases if c["channel"] == "sms"]
     assert {c["factory"] for c in sms} == {str(s["factory"]) for s in SAMPLE_SMS}
     assert {c["locale"] for c in sms} == {"en", "zh_Hans"}

@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from crypto import Keyring, Role
 from intake.desk.app import create_desk_app
 from intake.desk.http import COOKIE
-from intake.desk.shared import SharedCases, _malloc_trim
+from intake.desk.shared import SharedCases
+from intake.memory import _malloc_trim
 from intake.node import open_cases
 from tests.conftest import TEST_PROFILE, Node
 from tests.intake.desk import csrf_of, login
