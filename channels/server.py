@@ -8,8 +8,9 @@ no key that opens them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -19,7 +20,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from channels import remote
+from channels.alerts import transports as alert_transports
+from channels.panic_gate import PanicGate, Panicked
+from channels.panic_gate import watch as watch_panic
 from channels.sms import routes as sms_routes
+from channels.sms.media import MediaFetcher
 from channels.sms.service import SmsChannel
 from channels.voice import callback as voice_callback
 from channels.voice import routes as voice_routes
@@ -29,7 +34,9 @@ from channels.web.asgi import HttpMiddleware, Message, Receive, Scope, Send, on_
 from channels.web.errors import CatchAll, error_app, handle_error, handle_http, handle_validation
 from channels.web.render import STATIC
 from channels.web.security import BodyLimit, Csrf, RateLimiter, SecurityHeaders
+from channels.web.uploads import UPLOAD_PATHS, upload_limit
 from intake import clock
+from intake.alerts import AlertSender
 from intake.errors import IntakeError
 from intake.services import IntakeService
 from intake.settings import Settings
@@ -37,16 +44,29 @@ from intake.settings import Settings
 log = logging.getLogger("intake.web")
 
 
-def create_intake_app(settings: Settings, service: IntakeService | None = None) -> FastAPI:
-    """Build the intake app. ``service`` may be passed in (tests, demo); else opened from settings."""
+def create_intake_app(
+    settings: Settings, service: IntakeService | None = None, *, on_panic: Callable[[], None] | None = None
+) -> FastAPI:
+    """Build the intake app. ``service`` may be passed in (tests, demo); else opened from settings.
+    ``on_panic``: called once the node has panicked and the inbox is closed (``intake serve``
+    exits; channels/panic_gate.py)."""
     owned = service is None
     svc = service or IntakeService.open(settings)
+    panicked = Panicked(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.alerts_on:  # content-free alerts to coordinators, on a thread of their own (intake/alerts.py)
+            app.state.alerts = AlertSender(settings, svc.inbox, alert_transports(settings)).start()
+        watcher = asyncio.create_task(watch_panic(panicked, svc, on_panic))  # channels/panic_gate.py
         yield
+        watcher.cancel()
+        if app.state.alerts is not None:
+            app.state.alerts.close()
         if app.state.voice_fetcher is not None:
             app.state.voice_fetcher.close()  # finishes the recordings already submitted
+        if app.state.sms.media is not None:
+            app.state.sms.media.close()  # and the MMS / WhatsApp media
         if owned:
             svc.close()
 
@@ -63,7 +83,10 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.state.csrf = Csrf(svc.csrf_key)
     app.state.sms = SmsChannel(svc)  # its keys, flood limit and locks: one per process
+    if settings.twilio_auth_token:
+        app.state.sms.media = MediaFetcher(svc)  # MMS / WhatsApp files (channels/sms/media.py)
     app.state.voice_fetcher = RecordingFetcher(svc) if settings.twilio_auth_token else None
+    app.state.alerts = None
 
     app.add_exception_handler(IntakeError, handle_error)
     app.add_exception_handler(RequestValidationError, handle_validation)  # type: ignore[arg-type]
@@ -83,7 +106,11 @@ def create_intake_app(settings: Settings, service: IntakeService | None = None) 
 
     app.add_middleware(CatchAll)
     app.add_middleware(RequestLog)  # outside CatchAll, so it logs the 500s that CatchAll renders
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, on_error=error_app)
+    app.add_middleware(
+        BodyLimit, limit=settings.max_request_bytes, on_error=error_app,
+        upload_paths=UPLOAD_PATHS, upload_limit=upload_limit(settings),
+    )  # fmt: skip
+    app.add_middleware(PanicGate, panicked=panicked)  # after a panic: 503 for everything, before the body is read
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -18,3 +18,11 @@ class WrongPassphrase(CryptoError):
 
 class KeyringError(CryptoError):
     """The keyring file is missing, unreadable, of an unknown version or inconsistent."""
+
+
+class KeyringDestroyed(KeyringError):
+    """The keyring's wrapped masters were destroyed (``intake panic``): only public keys are left."""
+
+
+class KitDamaged(CryptoError):
+    """A recovery kit that cannot be read: not a kit, truncated, or a paper line mistyped (named)."""

@@ -39,6 +39,43 @@ def write_private_file(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def overwrite_file(path: Path) -> None:
+    """Overwrite ``path`` in place with random bytes of its own length, and fsync (not for symlinks)."""
+    path = Path(path)
+    st = os.lstat(path)
+    if os.path.islink(path) or not st.st_size:
+        return
+    with open(path, "r+b", buffering=0) as fh:
+        left = st.st_size
+        while left:
+            chunk = os.urandom(min(left, 1 << 20))
+            fh.write(chunk)
+            left -= len(chunk)
+        os.fsync(fh.fileno())
+
+
+def shred_file(path: Path) -> bool:
+    """Overwrite ``path`` in place with random bytes (fsync), then unlink it. False if it was not there.
+
+    On flash storage and copy-on-write filesystems the old blocks may survive the overwrite: that
+    is why the stores are encrypted and their *keys* are what gets destroyed
+    (docs/threat-model.md#panic). A symlink is unlinked, never followed.
+    """
+    path = Path(path)
+    try:
+        overwrite_file(path)
+    except FileNotFoundError:
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return True
+
+
 @contextlib.contextmanager
 def exclusive_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``path`` for the block: a folder, or a lock file (made, 0600).

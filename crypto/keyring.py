@@ -29,8 +29,8 @@ from nacl.public import PrivateKey, PublicKey
 from nacl.pwhash import argon2id
 from nacl.signing import SigningKey, VerifyKey
 
-from crypto.errors import KeyringError, WrongPassphrase
-from crypto.files import write_private_file
+from crypto.errors import KeyringDestroyed, KeyringError, WrongPassphrase
+from crypto.files import overwrite_file, write_private_file
 from crypto.fingerprint import fingerprint
 from crypto.kdf import SALT_BYTES, KdfProfile, derive_key, get_profile, passphrase_key
 from crypto.secret import Secret
@@ -261,6 +261,11 @@ class Keyring:
             raise KeyringError(f"{path}: not an intake keyring")
         if raw.get("version") != VERSION:
             raise KeyringError(f"{path}: keyring version {raw.get('version')!r} is not supported by this release")
+        if raw.get("destroyed_at"):
+            raise KeyringDestroyed(
+                f"{path}: this node's keys were destroyed (panic at {raw['destroyed_at']}); "
+                "restore it from a backup with a recovery kit ('intake keys recover')"
+            )
         try:
             users_raw = raw["users"]
             users = {check_user_name(str(n)): _User.from_json(str(n), u) for n, u in users_raw.items()}
@@ -335,3 +340,65 @@ class Keyring:
             raise KeyringError("refusing to remove the last coordinator")
         del self._users[name]
         self.save()
+
+    # -- recovery (crypto/escrow.py) and panic (intake/panic.py) ------------------------------------------
+    def keys_from_master(self, master: bytes, user: str) -> NodeKeys:
+        """The node keys of a master secret from a recovery kit, for ``user`` as a coordinator.
+
+        Refuses a master whose public keys are not this keyring's (a kit of another node)."""
+        keys = NodeKeys(Secret(bytes(master)), self.node_id, user, Role.COORDINATOR)
+        if bytes(keys.identity.public_key) != self._x25519 or bytes(keys.signing_key.verify_key) != self._ed25519:
+            raise KeyringError("this master secret belongs to another node")
+        return keys
+
+    def set_passphrase(self, keys: NodeKeys, name: str, passphrase: str, *, profile: str) -> None:
+        """Give ``name`` a new passphrase with the master itself (recovery: the old one is unknown).
+
+        A user who is not in the keyring is added as a coordinator. Saved at once."""
+        if bytes(keys.identity.public_key) != self._x25519:
+            raise KeyringError("these keys belong to another node")
+        check_user_name(name)
+        check_passphrase(passphrase)
+        role = self._users[name].role if name in self._users else Role.COORDINATOR
+        self._users[name] = _wrap(keys.master.reveal(), self.node_id, name, role, passphrase, get_profile(profile))
+        self.save()
+
+
+def public_record(path: Path) -> dict[str, Any] | None:
+    """The node id, public keys and ``destroyed_at`` of a keyring file, whatever its state; None if
+    the file is not a readable keyring. Reads no secret."""
+    try:
+        raw = json.loads(Path(path).read_bytes())
+        record: dict[str, Any] = {"node_id": str(raw["node_id"]), "public": dict(raw["public"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    record["destroyed_at"] = raw.get("destroyed_at")
+    record["users"] = len(raw.get("users") or {})
+    return record
+
+
+def destroy_keyring(path: Path, *, at: str) -> bool:
+    """Destroy every wrapped master in the keyring at ``path`` (panic): the file is overwritten in
+    place with random bytes, then replaced by one holding only the node id, the public keys and
+    ``destroyed_at``, so the node can still be recognised and nothing opens it. ``at`` is passed in
+    (crypto reads no clock). False when there was nothing left to destroy."""
+    path = Path(path)
+    record = public_record(path)
+    if record is not None and record["destroyed_at"] and not record["users"]:
+        return False
+    if not path.exists():
+        return False
+    overwrite_file(path)
+    if record is None:  # unreadable (e.g. a panic cut off after the overwrite): nothing to keep
+        path.unlink(missing_ok=True)
+        return True
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "node_id": record["node_id"],
+        "public": record["public"],
+        "users": {},
+        "destroyed_at": record["destroyed_at"] or at,
+    }
+    write_private_file(path, (json.dumps(doc, indent=2) + "\n").encode())
+    return True

@@ -29,6 +29,10 @@ checks the MAC, opens the payload, writes the files into a staging folder inside
 folder, opens ``cases.db`` with the cases key, verifies the audit chain and reads every page of
 each store (``quick_check``), and only then moves the files into place. On any failure nothing is
 left behind.
+
+Scheduled and unattended backups (intake/backup_schedule.py) use the same format: an unattended one
+says ``"mac": "agent"`` and ``"scope": "intake"`` in its header, is MACed under :func:`agent_key`
+and holds no ``cases.db``; restoring it gives a node folder without one.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ import os
 import shutil
 import struct
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +57,16 @@ from crypto import CannotOpen, Keyring, KeyringError, NodeKeys, open_item, seal_
 from crypto.files import write_private_file
 from intake import audit, clock
 from intake.backup_record import record_backup
-from intake.errors import BackupDamaged, BackupError, IntakeError, RestoreRefused, StoreDamaged, StoreError
+from intake.errors import (
+    BackupDamaged,
+    BackupError,
+    IntakeError,
+    RecoveryRefused,
+    RestoreRefused,
+    StoreDamaged,
+    StoreError,
+    keyring_errors,
+)
 from intake.node import IntakeKeys
 from intake.settings import Settings
 from intake.store import cases as cases_store
@@ -63,6 +76,9 @@ from intake.store.schema import CASES_MIGRATIONS, INBOX_MIGRATIONS
 MAGIC = b"intake-backup/1\n"
 ARCHIVE_MAGIC = b"intake-backup-archive/1\n"
 BACKUP_LABEL = "intake/v1/backup"
+# Unattended backups (intake/backup_schedule.py) are MACed under this key instead: derived from the
+# master too, written once to backup-agent.key so a timer can make backups without a passphrase.
+AGENT_LABEL = "intake/v1/backup-agent"
 TAG_BYTES = 32
 MAX_HEADER = 4096
 NODE_FILES = ("keyring.json", "intake.key", "cases.db", "inbox.db", "settings.toml")
@@ -101,6 +117,16 @@ class ParsedBackup:
 # -- making a backup -------------------------------------------------------------------------------------
 def backup_key(keys: NodeKeys) -> bytes:
     return keys.key(BACKUP_LABEL)
+
+
+def agent_key(keys: NodeKeys) -> bytes:
+    """The MAC key of unattended backups: opens nothing, so it may sit on the machine that makes them."""
+    return keys.key(AGENT_LABEL)
+
+
+def mac_key_for(header: dict[str, Any], keys: NodeKeys) -> bytes:
+    """The key a backup with this header was MACed under (``"mac": "agent"``: an unattended one)."""
+    return agent_key(keys) if header.get("mac") == "agent" else backup_key(keys)
 
 
 @contextmanager
@@ -286,6 +312,40 @@ def restore_backup(data: bytes, home: Path, *, user: str | None, passphrase: str
     A broken audit chain does not stop the restore (the data must not be held hostage by it): the
     result says so and the caller reports it.
     """
+    return _restore(data, home, lambda ring: ring.unlock(user or ring.default_user(), passphrase))
+
+
+def restore_with_master(
+    data: bytes, home: Path, master: bytes, *, user: str | None, new_passphrase: str, profile: str
+) -> RestoreResult:
+    """:func:`restore_backup` with the master secret from a recovery kit instead of a passphrase
+    (``intake keys recover``, crypto/escrow.py): the same checks, and before anything is moved into
+    place, ``user`` (default: the keyring's first) gets ``new_passphrase`` (added as a coordinator if
+    the backup has no such user). :class:`RecoveryRefused` when the master is not this backup's node's.
+    """
+    chosen: list[str] = []
+
+    def keys_of(ring: Keyring) -> NodeKeys:
+        chosen.append(user or ring.default_user())
+        try:
+            return ring.keys_from_master(master, chosen[0])
+        except KeyringError:
+            raise RecoveryRefused("the recovery kit belongs to another node than this backup") from None
+
+    def new_user(ring: Keyring, keys: NodeKeys) -> None:
+        with keyring_errors():
+            ring.set_passphrase(keys, chosen[0], new_passphrase, profile=profile)
+
+    return _restore(data, home, keys_of, before_moving=new_user)
+
+
+def _restore(
+    data: bytes,
+    home: Path,
+    keys_of: Callable[[Keyring], NodeKeys],
+    *,
+    before_moving: Callable[[Keyring, NodeKeys], None] | None = None,
+) -> RestoreResult:
     home = Path(home).expanduser()
     parsed = parse_backup(data)
     check_target(home)
@@ -303,10 +363,10 @@ def restore_backup(data: bytes, home: Path, *, user: str | None, passphrase: str
         if ring.node_id != parsed.header["node_id"]:
             raise BackupDamaged("the backup was altered (node id)")
         try:
-            keys = ring.unlock(user or ring.default_user(), passphrase)
+            keys = keys_of(ring)
         except KeyringError:  # the public keys do not match the master (WrongPassphrase passes through)
             raise BackupDamaged("the backup's keyring was altered") from None
-        expected = hmac.new(backup_key(keys), parsed.body, hashlib.sha256).digest()
+        expected = hmac.new(mac_key_for(parsed.header, keys), parsed.body, hashlib.sha256).digest()
         if not hmac.compare_digest(expected, parsed.mac):
             raise BackupDamaged("the backup was altered after it was made")
         try:
@@ -317,7 +377,7 @@ def restore_backup(data: bytes, home: Path, *, user: str | None, passphrase: str
         for name in manifest["files"]:
             write_private_file(staging / name, files[name])
         try:
-            stores = [("cases.db", keys.cases_db_key)]
+            stores = [("cases.db", keys.cases_db_key)] if "cases.db" in manifest["files"] else []
             if "inbox.db" in files:
                 stores.append(("inbox.db", IntakeKeys.load(staging / "intake.key").inbox_db.reveal()))
             # Every page read once, first: a restored node is known to be sound, not assumed, and
@@ -325,13 +385,17 @@ def restore_backup(data: bytes, home: Path, *, user: str | None, passphrase: str
             for name, key in stores:
                 if problems := check_store(staging / name, key):
                     raise BackupDamaged(f"{name} in the backup is damaged ({problems[0]})")
-            count, chain = _count_and_verify(staging / "cases.db", keys)
+            count, chain = 0, audit.VerifyResult(ok=True, entries=0, first_bad=None, reason="")
+            if "cases.db" in manifest["files"]:  # an unattended backup holds the intake's part only
+                count, chain = _count_and_verify(staging / "cases.db", keys)
             if "inbox.db" in files:
-                open_store(staging / "inbox.db", stores[1][1], INBOX_MIGRATIONS).close()
+                open_store(staging / "inbox.db", stores[-1][1], INBOX_MIGRATIONS).close()
         except BackupDamaged:
             raise
         except IntakeError as exc:
             raise BackupDamaged(f"a store in the backup does not open ({exc.detail or exc.code})") from None
+        if before_moving is not None:  # on the staged keyring: nothing is in place yet
+            before_moving(ring, keys)
         os.chmod(home, 0o700)
         # keyring.json last: until it is in place the folder does not count as a node
         for name in [*manifest["files"], "keyring.json"]:
@@ -361,7 +425,7 @@ def _manifest(files: dict[str, bytes], node_id: str) -> dict[str, Any]:
         ok = (
             manifest["node_id"] == node_id
             and isinstance(names, list)
-            and "cases.db" in names
+            and ("cases.db" in names or manifest.get("scope") == "intake")
             and "intake.key" in names
             and all(n in NODE_FILES and n != "keyring.json" and n in files for n in names)
             and len(set(names)) == len(names)

@@ -25,11 +25,14 @@ from urllib.parse import urlsplit
 import sqlcipher3
 
 from crypto import NodeKeys
+from crypto.keyring import public_record
 from i18n import d_, dn_
-from intake import clock
+from intake import alerts, clock
 from intake.backup_record import last_backup
 from intake.errors import IntakeError
 from intake.node import IntakeKeys, check_stores, load_keyring
+from intake.panic import panicked_at
+from intake.retention import last_run
 from intake.settings import Settings
 from intake.store.db import _connect, check_store
 
@@ -109,6 +112,8 @@ def diagnose(
             d_("Run 'intake init', or give the node's folder with --home."),
         )
         return report
+    if _panicked(report, settings):  # one clear finding, not a cascade of keyring and store failures
+        return report
     _modes(report, settings.home)
     ring_ok = _keyring(report, settings)
     keys = unlock(settings) if unlock is not None and ring_ok else None
@@ -118,8 +123,10 @@ def diagnose(
     _clock(report, settings, limits)
     _disk(report, settings.home, limits)
     _backup(report, settings, limits)
+    _retention(report, settings)
     _inbox(report, settings, limits)
     _outboxes(report, settings, keys, limits, skipped=unlock is None)
+    _alerts(report, settings)
     return report
 
 
@@ -133,6 +140,31 @@ def _settings(report: Report, home: Path | None, load: Callable[[], Settings]) -
         return Settings(home=Path(home).expanduser()) if home is not None else None
     report.add("settings", Level.OK, d_("Settings are valid."))
     return settings
+
+
+def _panicked(report: Report, settings: Settings) -> bool:
+    """A node whose keys a panic destroyed (its ``panicked`` marker, or a keyring holding no user's
+    key, only ``destroyed_at``): nothing on this machine opens it, so no other check is worth saying."""
+    at = panicked_at(settings.home)
+    record = public_record(settings.keyring_path)
+    destroyed = record is not None and bool(record["destroyed_at"]) and not record["users"]
+    if at is None and not destroyed:
+        return False
+    if (at is None or at == "?") and record is not None and record["destroyed_at"]:
+        at = str(record["destroyed_at"])
+    report.add(
+        "panic",
+        Level.FAIL,
+        d_(
+            "This node's keys were destroyed by panic on {at}: its stores cannot be opened on this machine, "
+            "not even with a passphrase."
+        ).format(at=at or "?"),
+        d_(
+            "Recover with 'intake keys recover KIT --identity FILE --backup FILE' (a recovery kit, its "
+            "holder's key and a backup), into a new folder with --home."
+        ),
+    )
+    return True
 
 
 def _modes(report: Report, home: Path) -> None:
@@ -364,6 +396,45 @@ def _backup(report: Report, settings: Settings, limits: Limits) -> None:
         report.add("backup", Level.OK, d_("Last backup: {when}.").format(when=when.isoformat(timespec="seconds")))
 
 
+def _retention(report: Report, settings: Settings) -> None:
+    """Whether retention is on and, when it destroyed words after the last backup, that the backups
+    still hold them (intake/retention.py): a warning, since only the group can destroy those copies."""
+    days = settings.retention_days
+    if days == 0:
+        report.add(
+            "retention",
+            Level.OK,
+            d_("Retention is off (retention_days = 0): closed cases keep their words until deleted by hand."),
+        )
+        return
+    destroyed = last_run(settings.home)
+    backed_up = last_backup(settings.home)
+    if destroyed is not None and backed_up is not None and backed_up < destroyed:
+        report.add(
+            "retention",
+            Level.WARN,
+            d_(
+                "Retention destroyed closed cases' words on {date}, after the last backup ({when}): "
+                "that backup and every older one still hold them."
+            ).format(date=destroyed.date().isoformat(), when=backed_up.isoformat(timespec="seconds")),
+            d_("Make a new backup ('intake backup --to FILE'), then destroy the backups made before {date}.").format(
+                date=destroyed.date().isoformat()
+            ),
+        )
+        return
+    report.add(
+        "retention",
+        Level.OK,
+        dn_(
+            "Retention is on: closed cases' words are destroyed {days} day after closing; destroy backups "
+            "older than that, which still hold them.",
+            "Retention is on: closed cases' words are destroyed {days} days after closing; destroy backups "
+            "older than that, which still hold them.",
+            days,
+        ).format(days=days),
+    )
+
+
 def _read(path: Path, key: bytes, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]] | None:
     """Rows of a read-only query on a connection of its own (nothing migrated, nothing written);
     None when the store does not open or lacks the table (the stores check says why)."""
@@ -458,3 +529,38 @@ def _outbox_finding(report: Report, check: str, stuck: int, fix: str) -> None:
         report.add(check, Level.FAIL, message, fix)
     else:
         report.add(check, Level.OK, d_("No outgoing message is stuck."))
+
+
+def _alerts(report: Report, settings: Settings) -> None:
+    """Whether content-free alerts are set up (intake/alerts.py), sent, and sent to no worker."""
+    if not settings.alerts_on:
+        report.add("alerts", Level.OK, d_("Alerts are off (no alert_sms_to, alert_email_to or alert_ntfy_url)."))
+        return
+    ways = [name for name, value in (("SMS", settings.alert_sms_to), ("e-mail", settings.alert_email_to),
+                                     ("ntfy", settings.alert_ntfy_url)) if value.strip()]  # fmt: skip
+    key = _inbox_key(settings)
+    problems = 0
+    if key and settings.inbox_path.exists():
+        sql = (
+            "SELECT 1 FROM sms_sessions WHERE reporter = ? UNION SELECT 1 FROM board_questions WHERE reporter = ? "
+            "UNION SELECT 1 FROM whatsapp_window WHERE reporter = ?"
+        )
+        for n, hashes in alerts.entry_hashes(settings):
+            if any(_read(settings.inbox_path, key, sql, (h, h, h)) for h in hashes):
+                problems += 1
+                fix = d_("Put a coordinator's own number there, never a number that reports to the node.")
+                report.add("alerts", Level.FAIL, alerts.refusal(n), fix)
+        late = int(clock.time()) - alerts.STUCK_AFTER
+        rows = _read(
+            settings.inbox_path, key, "SELECT count(*) FROM alert_outbox WHERE attempts > ? OR next_at < ?",
+            (alerts.STUCK_ATTEMPTS, late),
+        )  # fmt: skip
+        if rows and int(rows[0][0]):
+            problems += 1
+            fix = d_(
+                "Check the alert settings (Twilio, the SMTP server, the ntfy address) and the network; "
+                "'intake serve' sends the alerts and logs why one failed."
+            )
+            report.add("alerts", Level.FAIL, d_("Alerts are queued but not going out."), fix)
+    if not problems:
+        report.add("alerts", Level.OK, d_("Alerts go out by {ways}.").format(ways=", ".join(ways)))

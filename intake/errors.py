@@ -13,6 +13,7 @@ subclass)::
     workers, through the channels (web form and API, SMS, voice, Twilio and SMSSync webhooks):
       InvalidInput            400 invalid_input          answers that need attention (desk, CLI, relay too)
         ReceiptMistyped       400 receipt_mistyped       a receipt code whose check digit is wrong
+        BadFile               400 invalid_input          an attached file refused (intake/evidence.py), ``reason``
       MalformedRequest        400 malformed              a body that cannot be read at all
       UnsupportedMediaType    415 unsupported_media_type
       TooLarge                413 too_large
@@ -43,6 +44,7 @@ subclass)::
       BackupError             500 backup_error
         BackupDamaged         500 backup_damaged         not a backup, truncated, damaged or altered
         RestoreRefused        500 restore_refused        the target folder already holds a node
+        RecoveryRefused       500 recovery_refused       a recovery kit not of the backup's node (panic.py)
       GatewayError            502 gateway_error          a Twilio REST call failed (``retry``: try later)
     the relay (a node's coordinator, a partner's inbox):
       RelayError              409 relay
@@ -113,6 +115,23 @@ class ReceiptMistyped(InvalidInput):
 
     def __init__(self, detail: str = "check digit", *, fields: dict[str, str] | None = None) -> None:
         super().__init__(detail, fields=fields or {"receipt": "receipt_check"})
+
+
+class BadFile(InvalidInput):
+    """An attached file that cannot be kept (intake/evidence.py). ``reason`` is one of
+    ``unsupported``, ``damaged``, ``too_big_image``, ``archive``, ``script``, ``empty``; the field
+    code is ``file_<reason>`` under ``attachments``, for the channel to word. ``detail`` names the
+    problem only, never the file's content or name."""
+
+    REASONS: ClassVar[frozenset[str]] = frozenset(
+        {"unsupported", "damaged", "too_big_image", "archive", "script", "empty"}
+    )
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        if reason not in self.REASONS:
+            raise ValueError(f"unknown BadFile reason {reason!r}")
+        super().__init__(detail or f"file refused: {reason}", fields={"attachments": f"file_{reason}"})
+        self.reason = reason
 
 
 class MalformedRequest(IntakeError):
@@ -322,6 +341,13 @@ class RestoreRefused(BackupError):
 
     code = "restore_refused"
     files: tuple[str, ...] = ()
+
+
+class RecoveryRefused(BackupError):
+    """A recovery kit that does not belong to the backup's node, or a node whose keys panic destroyed
+    (``intake keys recover``, ``intake keys escrow``): nothing was written."""
+
+    code = "recovery_refused"
 
 
 class GatewayError(IntakeError):

@@ -31,9 +31,12 @@ _ASIA = compile_family(
 def initial_severity(report: Report) -> str:
     if Category.RETALIATION in report.categories:
         return "urgent"
-    text = f"{report.description}\n{report.factory}"
+    return "urgent" if urgent_text(f"{report.description}\n{report.factory}") else "normal"
+
+
+def urgent_text(text: str) -> bool:
+    """Whether free text reads as urgent by these rules (also run by the intake on a report's clear
+    text in memory, before sealing, to count it for a content-free alert: intake/alerts.py)."""
     if _LATIN.search(triage_rules.fold_latin(text)):
-        return "urgent"
-    if not text.isascii() and _ASIA.search(triage_rules_asia.fold_asia(text)):
-        return "urgent"
-    return "normal"
+        return True
+    return not text.isascii() and bool(_ASIA.search(triage_rules_asia.fold_asia(text)))

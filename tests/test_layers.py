@@ -3,7 +3,8 @@
 Layers, lowest first: crypto and i18n; the intake core; channels and the relay; the apps (the
 desk, the CLI, the demo). A module imports only from its own layer or below; a channel never
 imports a store (it goes through intake.services); and no two modules import each other, directly
-or round a longer cycle. Every import counts, at the top of a module or inside a function: a
+or round a longer cycle; nor does a channel or the relay touch a store's private parts
+(``inbox._write()``, ``store._conn``). Every import counts, at the top of a module or inside a function: a
 cycle hidden in a function is still two rooms that cannot be understood apart.
 """
 
@@ -132,6 +133,21 @@ def layer_violations(edges: dict[str, set[str]]) -> list[str]:
     return bad
 
 
+def private_store_uses(root: Path = ROOT, packages: Iterable[str] = ("channels", "relay")) -> list[str]:
+    """Where a channel or the relay reaches into a store's private parts (``inbox._write()``,
+    ``self.store._conn``, ``store._lock``): it must call the store's public methods or the core."""
+    bad = []
+    for name, path in modules(root, packages).items():
+        for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+            if not isinstance(node, ast.Attribute) or not node.attr.startswith("_") or node.attr.startswith("__"):
+                continue
+            owner = node.value
+            owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if "inbox" in owner_name.lower() or "store" in owner_name.lower():
+                bad.append(f"{name}:{node.lineno} uses {owner_name}.{node.attr}")
+    return sorted(bad)
+
+
 EDGES = graph()
 
 
@@ -141,6 +157,10 @@ def test_every_import_goes_down_the_layers() -> None:
 
 def test_no_two_modules_import_each_other() -> None:
     assert cycles(EDGES) == []
+
+
+def test_channels_and_the_relay_use_no_private_part_of_a_store() -> None:
+    assert private_store_uses() == []
 
 
 # -- the checker itself can fail ---------------------------------------------------------------------
@@ -196,3 +216,26 @@ def test_the_checker_sees_the_core_import_an_app_and_a_channel_import_a_store(tm
 )
 def test_layers_of_known_modules(name: str, expected: int) -> None:
     assert layer(name) == expected
+
+
+def test_the_checker_sees_a_channel_reach_into_the_inbox(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "channels/__init__.py": "",
+            "channels/sms.py": (
+                "def stop(service, key):\n"
+                "    with service.inbox._write() as conn:\n"
+                "        conn.execute('INSERT ...', (key,))\n"
+                "    service.inbox.seen(key)\n"  # public: fine
+                "    self._lock\n"  # the channel's own lock: fine
+            ),
+            "relay/__init__.py": "",
+            "relay/gate.py": "def f(self):\n    with self.store._lock:\n        return store._conn\n",
+        },
+    )
+    assert private_store_uses(tmp_path) == [
+        "channels.sms:2 uses inbox._write",
+        "relay.gate:2 uses store._lock",
+        "relay.gate:3 uses store._conn",
+    ]

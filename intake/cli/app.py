@@ -21,10 +21,12 @@ from intake.cli import (
     desk,
     doctor,
     factories,
+    keys,
     node,
     partner,
     partner_record,
     relay,
+    retention,
     stats,
 )
 from intake.cli.common import HomeOpt, _state, console, print_error
@@ -37,7 +39,9 @@ app = typer.Typer(
     add_completion=False,
 )
 # `intake --help` lists the commands in this order, then the groups in theirs (then `demo`, below).
-for command in (backup.backup, backup.restore, check.check, doctor.doctor, node.init, node.serve, cases.drain):
+for command in (
+    backup.backup, backup.restore, check.check, doctor.doctor, node.init, node.serve, cases.drain, keys.panic,
+):  # fmt: skip
     app.command()(command)
 GROUPS = {
     "cases": cases.cases_app,
@@ -52,6 +56,7 @@ GROUPS = {
     "relay": relay.relay_app,
     "partner": partner.partner_app,
     "stats": stats.stats_app,
+    "retention": retention.retention_app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,7 +22,11 @@ from intake.cli.common import (
     unlock_node,
     unlocked_cases,
 )
-from intake.errors import BackupDamaged, BackupError, RestoreRefused, StoreDamaged
+from intake.errors import BackupDamaged, BackupError, NodeError, RestoreRefused, StoreDamaged
+
+if TYPE_CHECKING:
+    from intake.backup import BackupInfo
+    from intake.backup_schedule import ScheduledBackup
 
 audit_app = typer.Typer(help=d_("The audit log of case work (needs the passphrase)."), no_args_is_help=True)
 
@@ -67,23 +71,90 @@ def audit_verify(user: UserOpt = None, passphrase_file: PassFileOpt = None, pass
         )
 
 
+ToOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--to",
+        help=d_(
+            "Backup file to write (replaces only an older backup), or a folder (a USB stick) for a new "
+            "backup file named by its time."
+        ),
+    ),
+]
+KeepOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--keep",
+        help=d_("With a folder: keep this many backups of this node there; older ones this tool made are deleted."),
+    ),
+]
+UnattendedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--unattended",
+        help=d_("No passphrase (for a timer): back up the intake's part of the node, never cases.db."),
+    ),
+]
+EnableOpt = Annotated[
+    bool,
+    typer.Option(
+        "--enable-unattended", help=d_("Write the agent key that --unattended needs (asks for the passphrase once).")
+    ),
+]
+
+
 def backup(
-    to: Annotated[Path, typer.Option("--to", help=d_("Backup file to write (replaces only an older backup)."))],
+    to: ToOpt = None,
+    keep: KeepOpt = None,
+    unattended: UnattendedOpt = False,
+    enable_unattended: EnableOpt = False,
     user: UserOpt = None,
     passphrase_file: PassFileOpt = None,
     passphrase: PassEnvOpt = None,
 ) -> None:
     """Write a consistent backup of the node, sealed to its own key, to one file (mode 0600)."""
+    from intake import backup_schedule as schedule
     from intake.backup import check_destination, write_backup
 
     settings = _state.node()
+    folder = to is not None and keep is not None  # a folder without --keep is refused, as before
+    _check_backup_options(to, keep, folder, unattended, enable_unattended)
+    if to is not None and not folder:
+        try:
+            check_destination(to)
+        except BackupError:
+            fail(d_("{path} exists and is not an intake backup; refusing to overwrite it.").format(path=to))
+    keys, mac_key = None, None
+    if unattended:
+        try:
+            mac_key = schedule.load_agent_key(settings)
+        except NodeError:
+            fail(
+                d_(
+                    "This node has no backup agent key: run 'intake backup --enable-unattended' once "
+                    "(it asks for the passphrase)."
+                )
+            )
+    else:
+        keys = unlock_node(settings, user, passphrase_file, passphrase)
+    if enable_unattended and keys is not None:
+        console.print(
+            d_(
+                "Agent key written to {path}: 'intake backup --unattended' needs no passphrase now. "
+                "It opens nothing; restoring still needs a passphrase."
+            ).format(path=schedule.enable_unattended(settings, keys))
+        )
+    if to is None:
+        return
+    result = None
     try:
-        check_destination(to)
-    except BackupError:
-        fail(d_("{path} exists and is not an intake backup; refusing to overwrite it.").format(path=to))
-    keys = unlock_node(settings, user, passphrase_file, passphrase)
-    try:
-        info = write_backup(settings, keys, to)
+        if folder:
+            result = schedule.write_generation(settings, to, keep=keep, keys=keys, mac_key=mac_key)
+            info, path = result.info, result.path
+        elif keys is not None:
+            info, path = write_backup(settings, keys, to), to
+        else:
+            info, path = schedule.write_unattended_file(settings, to, mac_key or b""), to
     except StoreDamaged as exc:  # nothing written: an older backup at that path stays as it was
         fail(
             d_(
@@ -91,13 +162,55 @@ def backup(
                 "restore the node from an earlier backup if it confirms the damage."
             ).format(path=exc.path, problem=exc.problems[0] if exc.problems else "")
         )
-    console.print(
-        dn_(
-            "Backup written to {path}: {cases} case, {size} bytes.",
-            "Backup written to {path}: {cases} cases, {size} bytes.",
-            info.cases,
-        ).format(path=to, cases=info.cases, size=info.size)
-    )
+    except BackupError as exc:
+        fail(d_("No backup was written, and no older one deleted: {reason}").format(reason=exc.detail))
+    _print_backup(info, path, unattended, result)
+
+
+def _check_backup_options(
+    to: Path | None, keep: int | None, folder: bool, unattended: bool, enable_unattended: bool
+) -> None:
+    """Refuse options that do not go together, before any passphrase is asked for."""
+    from intake.backup_schedule import MAX_KEEP
+
+    if to is None and not enable_unattended:
+        fail(d_("Give --to: a backup file, or a folder (with --keep to delete older backups)."))
+    if unattended and enable_unattended:
+        fail(d_("--enable-unattended asks for a passphrase once; run it before, not with, --unattended."))
+    if keep is not None and not 1 <= keep <= MAX_KEEP:
+        fail(d_("--keep must be between 1 and {max}.").format(max=MAX_KEEP))
+    if to is not None and folder and not to.is_dir():
+        fail(d_("{path} is not a folder (is the USB stick mounted?). No backup was written.").format(path=to))
+
+
+def _print_backup(info: BackupInfo, path: Path, unattended: bool, result: ScheduledBackup | None) -> None:
+    if unattended:
+        console.print(
+            d_(
+                "Unattended backup written to {path}: the intake's part of the node, {size} bytes "
+                "(cases.db needs a passphrase: back it up with 'intake backup')."
+            ).format(path=path, size=info.size)
+        )
+    else:
+        console.print(
+            dn_(
+                "Backup written to {path}: {cases} case, {size} bytes.",
+                "Backup written to {path}: {cases} cases, {size} bytes.",
+                info.cases,
+            ).format(path=path, cases=info.cases, size=info.size)
+        )
+    if result is not None:
+        if result.deleted:
+            n = len(result.deleted)
+            console.print(dn_("Deleted {n} older backup.", "Deleted {n} older backups.", n).format(n=n))
+        n = len(result.kept)
+        console.print(
+            dn_("{n} backup of this node in {folder}.", "{n} backups of this node in {folder}.", n).format(
+                n=n, folder=path.parent
+            )
+        )
+    if unattended:
+        return
     if not info.audit.ok:
         print_error(_broken(info.audit))
         raise typer.Exit(2)

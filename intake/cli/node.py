@@ -28,7 +28,9 @@ from intake.cli.common import (
 )
 from intake.node import init_node, load_keyring, unlock
 
-keys_app = typer.Typer(help=d_("The node's public keys."), no_args_is_help=True)
+keys_app = typer.Typer(
+    help=d_("The node's keys: public keys, recovery kits, the duress passphrase."), no_args_is_help=True
+)
 users_app = typer.Typer(help=d_("Desk users and their passphrases."), no_args_is_help=True)
 passphrase_app = typer.Typer(help=d_("Change a passphrase."), no_args_is_help=True)
 
@@ -70,12 +72,22 @@ def serve(host: HostOpt[str | None] = None, port: PortOpt[int | None] = None) ->
 
     settings = _state.node(host=host, port=port)
     setup_logging(settings.log_level)
-    web = create_intake_app(settings)
+    server: uvicorn.Server | None = None
+
+    def stop() -> None:  # after a panic (channels/panic_gate.py): the inbox is closed; exit cleanly
+        if server is not None:
+            server.should_exit = True
+
+    web = create_intake_app(settings, on_panic=stop)
     console.print(d_("Intake listening on http://{host}:{port}").format(host=settings.host, port=settings.port))
-    uvicorn.run(
+    config = uvicorn.Config(
         web, host=settings.host, port=settings.port, access_log=False, server_header=False,
         log_config=uvicorn_log_config(), proxy_headers=False,
     )  # fmt: skip
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:  # as uvicorn.run: the port was taken, or the app failed to start
+        raise typer.Exit(3)
 
 
 def _print_keys(fps: dict[str, str]) -> None:
@@ -133,6 +145,7 @@ def users_add(
         confirm=True,
         option="--new-passphrase-file",
     )
+    _not_duress(settings, new)
     ring = load_keyring(settings)
     ring.add_user(keys, name, new, role=role, profile=kdf_profile or ring_profile(ring, keys.user))
     console.print(d_("User {name} added as {role}.").format(name=name, role=role.value))
@@ -159,6 +172,14 @@ def users_remove(
     console.print(d_("User {name} removed.").format(name=name))
 
 
+def _not_duress(settings: Any, passphrase: str) -> None:
+    """A real passphrase may never be the duress one (intake/panic.py): it would panic at the desk."""
+    from intake.panic import is_duress
+
+    if is_duress(settings, passphrase):
+        fail(d_("That is the duress passphrase; choose another. Nothing was changed."))
+
+
 def ring_profile(ring: Any, user: str) -> str:
     return str(ring._users[user].profile)
 
@@ -182,5 +203,6 @@ def passphrase_change(
     new = read_passphrase(
         new_passphrase_file, None, prompt=d_("New passphrase"), confirm=True, option="--new-passphrase-file"
     )
+    _not_duress(settings, new)
     ring.change_passphrase(name, old=old, new=new)
     console.print(d_("Passphrase changed for {name}.").format(name=name))

@@ -22,9 +22,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 import i18n
+from crypto.keyring import Role
 from i18n import d_
 from intake import clock
-from intake.desk import actions, cases, dashboard, factories, login, relay, remedy
+from intake.desk import actions, cases, dashboard, factories, files, login, panic, relay, remedy
+from intake.desk import backups as desk_backups
+from intake.desk import retention as desk_retention
 from intake.desk.drain import push_to_remote
 from intake.desk.guard import LoginGuard, host_allowed, host_name
 from intake.desk.health import store_unreadable
@@ -37,7 +40,7 @@ from intake.settings import Settings
 from intake.store.db import DatabaseError
 
 log = logging.getLogger("intake.desk")
-PAGES = (factories, dashboard, actions, remedy, relay, login, cases)
+PAGES = (factories, dashboard, actions, remedy, relay, login, files, panic, cases)
 
 
 def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastAPI:
@@ -53,6 +56,10 @@ def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastA
                 await asyncio.sleep(30)
                 if sessions.sweep():
                     log.info("idle desk session locked")
+                # retention (intake/desk/retention.py): hourly while someone has the desk unlocked
+                desk_retention.kick(settings, sessions.any_unlocked((Role.COORDINATOR, Role.CASEWORKER)))
+                # full backups into backup_dir (intake/desk/backups.py): looked at hourly, in a thread
+                backups.kick(sessions.any_unlocked((Role.COORDINATOR, Role.CASEWORKER)))
                 if clock.monotonic() - last_push >= PUSH_EVERY:
                     last_push = clock.monotonic()
                     await push_in_background(sessions, settings)
@@ -60,8 +67,10 @@ def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastA
                     await run_in_threadpool(push_to_remote, settings)
 
         task = asyncio.create_task(sweeper())
+        watcher = asyncio.create_task(panic.watch(sessions, settings))  # locks within a second of a panic
         yield
         task.cancel()
+        watcher.cancel()
         sessions.close_all()
 
     app = FastAPI(title="Grievance desk", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
@@ -70,6 +79,8 @@ def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastA
     app.state.login_guard = LoginGuard()
     app.state.settings = settings
     app.state.last_drain = 0.0  # intake/desk/drain.py
+    app.state.decoys = {}  # what duress unlocks get (intake/desk/panic.py)
+    app.state.backups = backups = desk_backups.DeskBackups(settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for pages in PAGES:
         app.include_router(pages.router)
@@ -88,6 +99,12 @@ def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastA
             i18n.set_desk_locale(
                 _negotiate_desk(request.headers.get("accept-language"), request.query_params.get("lang"))
             )
+        desk_backups.serving(backups)  # its banner, on this request's pages
+        locked = await panic.guard(request)  # after a panic: nothing but a locked (or decoy) desk
+        if locked is not None:
+            for name, value in HEADERS.items():
+                locked.headers.setdefault(name, value)
+            return locked
         response: Response = await call_next(request)
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)

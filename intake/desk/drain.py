@@ -16,6 +16,7 @@ from intake import clock
 from intake.desk.sessions import Session
 from intake.drain import drain
 from intake.errors import IntakeError
+from intake.panic import panicked_at
 from intake.remote import item_source, push_quietly
 from intake.settings import Settings
 from intake.store.db import DatabaseError
@@ -32,7 +33,8 @@ async def drain_now(request: Request, session: Session) -> int:
         inbox = item_source(settings)
         try:
             push_quietly(settings, inbox)  # replies and status changes made here, to a remote intake
-            return drain(inbox, session.store, session.keys).cases
+            stop = lambda: panicked_at(settings.home) is not None  # noqa: E731 (a panic ends it between batches)
+            return drain(inbox, session.store, session.keys, stop=stop).cases
         finally:
             inbox.close()
 

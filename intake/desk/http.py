@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse
 import i18n
 from crypto import Role
 from i18n import d_
-from intake.desk import labels
+from intake.desk import backups, labels
 from intake.desk.sessions import Session, Sessions
 from intake.errors import Forbidden
 
@@ -42,6 +42,7 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.globals.update(labels.GLOBALS)
+env.globals["backup_banner"] = backups.banner  # a failed scheduled backup, on every page (backups.py)
 
 
 class _Login(Exception):
@@ -74,7 +75,7 @@ def current(request: Request, role: Role = Role.CASEWORKER) -> Session:
 async def form_of(request: Request, session: Session) -> Any:
     """The posted form, after checking its CSRF token against the session's."""
     form = await request.form(max_files=0, max_fields=64)
-    if not hmac.compare_digest(str(form.get("csrf") or ""), session.csrf):
+    if not hmac.compare_digest(str(form.get("csrf") or "").encode(), session.csrf.encode()):
         raise Forbidden("csrf")
     return form
 

@@ -18,14 +18,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 import i18n
 from crypto import Role, WrongPassphrase
 from i18n import d_
+from intake.desk import retention as desk_retention
+from intake.desk.alert_watch import start_watch
 from intake.desk.drain import drain_now
 from intake.desk.guard import LoginGuard
 from intake.desk.health import start_check, store_unreadable
 from intake.desk.http import COOKIE, form_of, page
+from intake.desk.panic import duress
 from intake.desk.sessions import Sessions
 from intake.desk.shared import SharedCases
 from intake.errors import NodeError, StoreError
 from intake.node import load_keyring, open_cases, unlock
+from intake.panic import is_duress
 from intake.settings import Settings
 
 log = logging.getLogger("intake.desk")
@@ -85,6 +89,8 @@ async def login(request: Request) -> Response:
         async with guard.queue():  # one try at a time: each waits out the delay the one before earned
             keys = await run_in_threadpool(unlock, settings, user or None, passphrase, sleep=guard.sleep)
     except WrongPassphrase:
+        if await run_in_threadpool(is_duress, settings, passphrase):  # intake/panic.py: never an error
+            return await duress(request, user or again["users"][0], chosen)
         return page("login.html", status=401, error=d_("Wrong user or passphrase. Nothing was changed."), **again)
     except NodeError:
         return page("login.html", status=500, error=d_("The node's keyring cannot be read."), **again)
@@ -100,8 +106,11 @@ async def login(request: Request) -> Response:
     if session is None:  # the user was removed while unlocking
         return page("login.html", status=401, error=d_("Wrong user or passphrase. Nothing was changed."), **again)
     start_check(session)  # reads every page, in the background: a damaged store shows on every page
+    start_watch(session, settings)  # CAP steps gone overdue -> a content-free alert (alert_watch.py)
     if keys.role is not Role.VIEWER:
         await drain_now(request, session)
+        desk_retention.kick(settings, session, force=True)  # after the drain: then every hour (app.py)
+        request.app.state.backups.kick(session, unlock=True)  # if due (intake/desk/backups.py)
     response = RedirectResponse("/cases", status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
     log.info("desk unlocked role=%s", keys.role.value)

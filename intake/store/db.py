@@ -242,3 +242,9 @@ class Store:
         """The store's connection in one write transaction, under the store's lock."""
         with self._lock, transaction(self._conn) as conn:
             yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """The store's connection for reads, under the store's lock (no transaction is begun)."""
+        with self._lock:
+            yield self._conn

@@ -406,6 +406,61 @@ CASES_MIGRATIONS: list[list[str]] = [
         "CREATE INDEX notes_by_case ON notes(case_id, id)",
         "CREATE INDEX replies_by_case ON replies(case_id, id)",
     ],
+    # 15 (issue 16): evidence files, cleaned of metadata at intake (intake/evidence.py), from the
+    # worker (web, API, MMS, WhatsApp) or a caseworker (a CAP item's evidence). ``n`` numbers a
+    # case's files from 1; a file sent by MMS/WhatsApp may be drained before its report, so it
+    # waits with case_id NULL until ``media_links`` names its case. ``data`` and ``original`` come
+    # last so listing a case's files reads no file (intake/store/attachments.py).
+    [
+        """CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER REFERENCES cases(id) ON DELETE CASCADE,
+            n INTEGER,
+            source TEXT NOT NULL DEFAULT 'worker',
+            action_id INTEGER,
+            item_id TEXT NOT NULL DEFAULT '',
+            media_sid TEXT,
+            type TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            warning TEXT NOT NULL DEFAULT '',
+            missing TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            data BLOB,
+            original BLOB
+        )""",
+        "CREATE UNIQUE INDEX attachments_by_case ON attachments(case_id, n)",
+        "CREATE INDEX attachments_by_media ON attachments(media_sid) WHERE media_sid IS NOT NULL",
+        "CREATE INDEX attachments_by_action ON attachments(action_id) WHERE action_id IS NOT NULL",
+        """CREATE TABLE media_links (
+            media_sid TEXT PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE
+        ) WITHOUT ROWID""",
+    ],
+    # 16 (issue 16 item 7): a coordinator's approval of ONE file for ONE partner (relay/files.py),
+    # bound to the SHA-256 of the downscaled copy the desk showed; envelope_id names the envelope
+    # that carries it ('' while it waits for an approved summary to travel with)
+    [
+        """CREATE TABLE relay_file_approvals (
+            case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            n INTEGER NOT NULL,
+            partner_id INTEGER NOT NULL REFERENCES relay_partners(id) ON DELETE CASCADE,
+            sha256 TEXT NOT NULL,
+            type TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            approved_by TEXT NOT NULL,
+            approved_at TEXT NOT NULL,
+            envelope_id TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (case_id, n, partner_id)
+        ) WITHOUT ROWID""",
+    ],
+    # 17 (issue 17 item 4, intake/retention.py): when a closed case's words were destroyed under the
+    # retention policy ('' = never). FTS5's secure-delete takes a changed row's terms out of the
+    # search index at once, not at some later merge: a description's trigrams must not outlive it.
+    [
+        "ALTER TABLE cases ADD COLUMN expired_at TEXT NOT NULL DEFAULT ''",
+        "INSERT INTO cases_fts(cases_fts, rank) VALUES ('secure-delete', 1)",
+    ],
 ]
 
 INBOX_MIGRATIONS: list[list[str]] = [
@@ -498,5 +553,47 @@ INBOX_MIGRATIONS: list[list[str]] = [
         "CREATE INDEX board_questions_by_receipt ON board_questions(receipt_hash, due_at)",
         "CREATE INDEX board_questions_by_reporter ON board_questions(reporter) WHERE reporter IS NOT NULL",
         "CREATE INDEX board_questions_by_push_rev ON board_questions(push_rev)",
+    ],
+    # 7 (issue 16): files a worker attached, sealed in chunks (crypto/stream.py) and stored in the
+    # same transaction as their item; seq 0 is the stream's header. Deleted with the item. A rowid
+    # table: a 64 KiB chunk is 16 pages, and WITHOUT ROWID (meant for rows under ~1/20 of a page)
+    # took twice the time to store a 10 MiB file (bench/bench_files.py).
+    [
+        """CREATE TABLE attachments (
+            item_id TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            chunk BLOB NOT NULL,
+            PRIMARY KEY (item_id, n, seq)
+        )""",
+    ],
+    # 8 (issue 16): when each WhatsApp worker (the SMS session's keyed hash of "whatsapp:+number")
+    # last wrote: Twilio sends free text to them only within 24 hours of it (channels/sms/whatsapp.py).
+    # Rows older than that mean nothing and are deleted by the SMS sweep.
+    [
+        "CREATE TABLE whatsapp_window (reporter BLOB PRIMARY KEY, last_at INTEGER NOT NULL) WITHOUT ROWID",
+    ],
+    # 9 (issue 17 item 4): when an item arrived (unix seconds), so an item never drained can be
+    # destroyed after inbox_retention_days (intake/retention.py). 0: stored by an earlier release;
+    # retention counts such an item from when it first sees it.
+    [
+        "ALTER TABLE items ADD COLUMN received_at INTEGER NOT NULL DEFAULT 0",
+    ],
+    # 10 (issue 17 item 3): content-free alerts (intake/alerts.py). ``alert_counts`` holds how many
+    # urgent reports / overdue CAP steps arrived since the last notice was composed: counts only, no
+    # row per report, no time of any report. ``alert_outbox`` holds composed notices per recipient
+    # (a coordinator's address from settings), their counts summed while one waits to be retried.
+    [
+        "CREATE TABLE alert_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+        """CREATE TABLE alert_outbox (
+            id INTEGER PRIMARY KEY,
+            transport TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            urgent INTEGER NOT NULL DEFAULT 0,
+            overdue INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at INTEGER NOT NULL,
+            UNIQUE (transport, recipient)
+        )""",
     ],
 ]

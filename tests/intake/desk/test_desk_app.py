@@ -241,7 +241,7 @@ def test_every_form_refuses_a_missing_wrong_or_foreign_csrf_token(node: Node, un
     assert theirs != mine
 
     before = case_state(node, case_id)
-    for token in (None, "", "x" * len(mine), mine[:-1], theirs):
+    for token in (None, "", "x" * len(mine), mine[:-1], theirs, "ü" * len(mine)):
         body = dict(data) if token is None else {"csrf": token, **data}
         response = unlocked.client.post(path, data=body, follow_redirects=False)
         assert response.status_code == 403, (form, token)
