@@ -32,8 +32,8 @@ Every figure has a same-run baseline and the ratio; the load average is printed 
    checked: one item per 201, one sealed stream per file received.
 5. **Where the time goes**, in-process on the same node: ``read_upload`` (channels/web/uploads.py)
    over the same body, ``clean``, ``seal_files``, ``accept_report`` with and without the file; and
-   storing one sealed file in one transaction with the inbox's pragmas and table (``WITHOUT
-   ROWID``, inbox migration 7) against the same table with a rowid and against plain SQLite.
+   storing one sealed file in one transaction with the inbox's pragmas and table (a rowid table,
+   inbox migration 7) against the same table ``WITHOUT ROWID`` and against plain SQLite.
 
 Everything runs in a throwaway folder that is deleted afterwards (``--keep`` keeps it).
 """

@@ -27,7 +27,7 @@ import sqlcipher3
 from crypto import NodeKeys
 from crypto.keyring import public_record
 from i18n import d_, dn_
-from intake import alerts, clock
+from intake import alerts, clock, whatsapp
 from intake.backup_record import last_backup
 from intake.errors import IntakeError
 from intake.node import IntakeKeys, check_stores, load_keyring
@@ -66,6 +66,7 @@ class Limits:
     max_backlog: int = 100  # undrained inbox items above this FAIL
     outbox_attempts: int = 5  # an outgoing message tried more often than this is stuck
     outbox_late: timedelta = timedelta(hours=24)  # or one due longer ago than this
+    whatsapp_late: timedelta = timedelta(days=7)  # a WhatsApp reply waiting for its worker longer than this WARNs
     free_bytes: int = GiB  # warn below this much free disk, or below free_share of it
     free_share: float = 0.10
     clock_slack: timedelta = timedelta(minutes=5)  # file times this far ahead of the clock are fine
@@ -500,6 +501,7 @@ def _outboxes(report: Report, settings: Settings, keys: NodeKeys | None, limits:
                 "'intake serve' sends the outbox."
             )
             _outbox_finding(report, "sms_outbox", stuck, fix)
+        _whatsapp(report, settings, key, limits)
     if keys is None:
         if skipped:
             report.add("relay_outbox", Level.WARN, d_("The relay outbox was not checked (--no-unlock)."))
@@ -517,6 +519,37 @@ def _outboxes(report: Report, settings: Settings, keys: NodeKeys | None, limits:
             "then run 'intake relay push' (or 'intake relay export' to carry them)."
         )
         _outbox_finding(report, "relay_outbox", int(rows[0][0]), fix)
+
+
+def _whatsapp(report: Report, settings: Settings, key: bytes, limits: Limits) -> None:
+    """Replies to WhatsApp workers whose 24-hour window closed (intake/whatsapp.py): not stuck, they
+    go when the worker writes again; a WARN once the oldest has waited longer than whatsapp_late."""
+    outbox = _read(settings.inbox_path, key, "SELECT recipient, body, created_at FROM outbox WHERE provider = 'twilio'")
+    windows = _read(settings.inbox_path, key, "SELECT reporter, last_at FROM whatsapp_window")
+    if not outbox or windows is None:
+        return
+    now = clock.time()
+    try:
+        since = whatsapp.waiting_since(IntakeKeys.load(settings.intake_key_path), outbox, dict(windows), now)
+    except IntakeError:
+        return  # the keyring check says why
+    if not since:
+        return
+    message = dn_(
+        "{n} WhatsApp reply waits for the worker to write again; WhatsApp allows only approved templates "
+        "after 24 hours.",
+        "{n} WhatsApp replies wait for the worker to write again; WhatsApp allows only approved templates "
+        "after 24 hours.",
+        len(since),
+    ).format(n=len(since))
+    days = int((now - min(since)) // 86400)
+    fix = dn_(
+        "The oldest has waited {days} day: reach the worker another way, or ask them to write (see docs/sms.md).",
+        "The oldest has waited {days} days: reach the worker another way, or ask them to write (see docs/sms.md).",
+        days,
+    ).format(days=days)
+    late = days > limits.whatsapp_late.days
+    report.add("whatsapp", Level.WARN if late else Level.OK, message, fix if late else "")
 
 
 def _outbox_finding(report: Report, check: str, stuck: int, fix: str) -> None:

@@ -33,6 +33,9 @@ __all__ = ["MAX_PIXELS", "BadFile", "Evidence", "clean", "downscale", "extension
 
 #: Largest image accepted, in pixels (a 40 MP photo: 120 MB decoded, 3 copies at most at once).
 MAX_PIXELS = 40_000_000
+# A cleaned image may be at most twice its upload, or this much if that is more: a small PNG of
+# palette noise re-encodes several times larger (a 5 MB upload must not become a 100 MB store row).
+GROWTH_FLOOR = 20 * 1024 * 1024
 JPEG_QUALITY = 88
 #: More members than this in a zip is no office document a worker would send (and ZipFile would
 #: spend memory on each): refused as an archive before it is read.
@@ -161,15 +164,20 @@ def _zip_type(data: bytes) -> str:
     return kind
 
 
-def clean(data: bytes, *, keep_original: bool = False, max_pixels: int = MAX_PIXELS) -> Evidence:
+def clean(
+    data: bytes, *, keep_original: bool = False, max_pixels: int = MAX_PIXELS, growth_floor: int = GROWTH_FLOOR
+) -> Evidence:
     """The file ready to be sealed: an image re-encoded from its pixels (JPEG, or PNG for PNG, GIF
     and any image with transparency; GIF and animations keep their first frame), a PDF or office
-    document as it came with ``warning="metadata"``. Raise :class:`BadFile` for anything else."""
+    document as it came with ``warning="metadata"``. Raise :class:`BadFile` for anything else,
+    and ``too_big_image`` for an image whose cleaned copy is over max(2 x its size, ``growth_floor``)."""
     kind = sniff(data)
     original = data if keep_original else None
     if kind in IMAGES:
         image = _decode(data, IMAGES[kind], max_pixels)
         out_type, out = _encode(image, png=kind in ("image/png", "image/gif"))
+        if len(out) > max(2 * len(data), growth_floor):
+            raise BadFile("too_big_image", f"image re-encodes to {len(out)} bytes from {len(data)}")
         return Evidence(out_type, out, None, original)
     if kind == "application/pdf" and b"%%EOF" not in data[-1024:]:
         raise BadFile("damaged", "PDF without its end marker (truncated?)")

@@ -47,6 +47,13 @@ def sms_pull(
                     "waiting to retry {retrying}, given up {dropped}; old replies deleted {cleaned}."
                 ).format(**{k: v for k, v in vars(r).items() if k != "offline"})
             )
+            if r.media or r.media_missing or r.media_later:  # MMS / WhatsApp files (issue 16)
+                console.print(
+                    d_(
+                        "Messages with files: stored {media}, a file not served by Twilio {missing}, "
+                        "left at Twilio for the next pull {later}."
+                    ).format(media=r.media, missing=r.media_missing, later=r.media_later)
+                )
             if r.offline:
                 console.print(d_("Twilio could not be reached; everything waits for the next pull."))
             if r.whatsapp_waiting:

@@ -8,6 +8,7 @@ sound, 1 otherwise, with one line per damaged store that names the file and what
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Annotated
 
 import typer
@@ -15,7 +16,8 @@ from rich.text import Text
 
 from i18n import d_
 from intake.cli.common import PassEnvOpt, PassFileOpt, UserOpt, _state, console, print_error, unlock_node
-from intake.node import check_stores
+from intake.node import check_stores, open_cases
+from intake.store import maintenance
 
 SHOWN = 5  # problem lines printed per store; the first ones say what and where
 
@@ -24,6 +26,13 @@ def check(
     full: Annotated[
         bool,
         typer.Option("--full", help=d_("Also check that every index matches its table (slower).")),
+    ] = False,
+    optimize: Annotated[
+        bool,
+        typer.Option(
+            "--optimize",
+            help=d_("Then merge the search index into one piece (faster searches; minutes on a big store)."),
+        ),
     ] = False,
     user: UserOpt = None,
     passphrase_file: PassFileOpt = None,
@@ -53,3 +62,13 @@ def check(
         )
     if damaged:
         raise typer.Exit(1)
+    if optimize:  # only a sound store: merging reads and rewrites the whole search index
+        console.print(d_("Merging the search index (this may take minutes)..."), highlight=False)
+        with closing(open_cases(settings, keys)) as store:
+            merged = maintenance.optimize(store)
+        console.print(
+            d_("Search index: {before} segments merged into {after}.").format(
+                before=merged.segments_before, after=merged.segments_after
+            ),
+            highlight=False,
+        )

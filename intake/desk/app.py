@@ -27,6 +27,7 @@ from i18n import d_
 from intake import clock
 from intake.desk import actions, cases, dashboard, factories, files, login, panic, relay, remedy
 from intake.desk import backups as desk_backups
+from intake.desk import maintenance as desk_maintenance
 from intake.desk import retention as desk_retention
 from intake.desk.drain import push_to_remote
 from intake.desk.guard import LoginGuard, host_allowed, host_name
@@ -58,6 +59,8 @@ def create_desk_app(settings: Settings, *, hosts: tuple[str, ...] = ()) -> FastA
                     log.info("idle desk session locked")
                 # retention (intake/desk/retention.py): hourly while someone has the desk unlocked
                 desk_retention.kick(settings, sessions.any_unlocked((Role.COORDINATOR, Role.CASEWORKER)))
+                # the search index's segments merged a little (intake/desk/maintenance.py): hourly, in a thread
+                desk_maintenance.kick(settings, sessions.any_unlocked((Role.COORDINATOR, Role.CASEWORKER)))
                 # full backups into backup_dir (intake/desk/backups.py): looked at hourly, in a thread
                 backups.kick(sessions.any_unlocked((Role.COORDINATOR, Role.CASEWORKER)))
                 if clock.monotonic() - last_push >= PUSH_EVERY:

@@ -55,6 +55,7 @@ async def cases(request: Request) -> HTMLResponse:
     found, listed = await run_in_threadpool(work.find_page, filters, deadlines)
     searched, older = _searched(request, listed)
     overdue = await run_in_threadpool(work.overdue, [c.id for c in found], deadlines)
+    expired = await run_in_threadpool(work.expired, [c.id for c in found])  # retention: words destroyed
     states = await run_in_threadpool(CaseRemedy(work).states, [c.id for c in found])
     waiting = await run_in_threadpool(CaseRemedy(work).waiting_on)  # issue 15: escalation
     register = await run_in_threadpool(lambda: Factories(session.store, session.keys).find(limit=500, counts=False))
@@ -64,7 +65,7 @@ async def cases(request: Request) -> HTMLResponse:
         severities=SEVERITIES, locales=i18n.available_locales(), overdue=overdue, register=register,
         remedy_states={i: remedy.desk_state_label(st) for i, st in states.items()},
         waiting=[(w, ", ".join(d_(actions.WHO_LABELS.get(c, c)) for c in w.who)) for w in waiting],
-        searched=searched, older=older,
+        searched=searched, older=older, expired=expired,
     )  # fmt: skip
 
 

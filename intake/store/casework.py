@@ -138,6 +138,19 @@ class CaseWork:
         out = {i: overdue_days(s, deadlines, now) for i, s in self.stages(case_ids).items()}
         return {i: d for i, d in out.items() if d}
 
+    def expired(self, case_ids: list[int]) -> set[int]:
+        """Those of the cases whose words retention destroyed (intake/retention.py). Read for the
+        page's rows only, by primary key: the list's own query (intake/store/caselist.py) is untouched."""
+        if not case_ids:
+            return set()
+        marks = ",".join("?" * len(case_ids))
+        with self.store._lock:
+            rows = self.store._conn.execute(
+                f"SELECT id FROM cases WHERE id IN ({marks}) AND expired_at != ''",  # noqa: S608 - placeholders only
+                case_ids,
+            ).fetchall()
+        return {int(r[0]) for r in rows}
+
     def open_case(self, case_id: int) -> tuple[Case, list[Entry]]:
         """The case as a caseworker sees it; the view itself is audited."""
         case = self.store.get_case(case_id)

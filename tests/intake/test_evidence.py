@@ -192,6 +192,32 @@ def test_max_pixels_is_the_limit() -> None:
     assert caught.value.reason == "too_big_image"
 
 
+def palette_noise_png(colours: int = 16, side: int = 256) -> bytes:
+    """A PNG of random palette pixels: 4 bits a pixel here, 24 once re-encoded as RGB."""
+    import random
+
+    rnd = random.Random(16)  # synthetic pixels, not a secret
+    image = Image.new("P", (side, side))
+    image.putpalette([rnd.randrange(256) for _ in range(3 * colours)])
+    image.putdata([rnd.randrange(colours) for _ in range(side * side)])
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_an_image_that_grows_past_twice_its_size_is_refused_above_the_floor() -> None:
+    data = palette_noise_png()
+    grown = clean(data)  # under the 20 MiB floor: kept, though several times larger
+    assert len(grown.data) > 2 * len(data)
+    with pytest.raises(BadFile) as caught:
+        clean(data, growth_floor=0)
+    assert caught.value.reason == "too_big_image"
+    assert clean(data, growth_floor=len(grown.data)).data == grown.data, "the floor itself is allowed"
+    photo = h.jpeg((400, 300))  # an ordinary photo re-encodes to about its size: never refused
+    assert clean(photo, growth_floor=0).type == "image/jpeg"
+    assert evidence.GROWTH_FLOOR == 20 * 1024 * 1024
+
+
 _RSS_PROBE = """
 import re, sys
 sys.path.insert(0, sys.argv[1])
@@ -299,7 +325,7 @@ def test_pdf_must_end_with_its_end_marker() -> None:
 # -- content decides -----------------------------------------------------------------------------------
 def test_the_type_comes_from_the_content_only() -> None:
     # no filename or declared type can even be passed
-    assert list(inspect.signature(clean).parameters) == ["data", "keep_original", "max_pixels"]
+    assert list(inspect.signature(clean).parameters) == ["data", "keep_original", "max_pixels", "growth_floor"]
     assert clean(h.png_with_metadata(EXIF)).type == "image/png"
     assert clean(h.jpeg()).type == "image/jpeg"
     for disguised in (h.html(), h.svg(), h.pe()):  # whatever name or type they arrived with

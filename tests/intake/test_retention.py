@@ -427,3 +427,48 @@ def test_the_desk_runs_retention_after_unlocking_and_says_so_on_the_case(
             assert secret not in page.text
     finally:
         store.close()
+
+
+def test_the_case_list_marks_the_cases_whose_words_were_destroyed(ret_node: Node, fixed: clock.FixedClock) -> None:
+    """The list row says so (the case page already does): read for the page's rows by id only, so
+    the list's tuned query (intake/store/caselist.py) is the same statement with the same plan."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from intake.desk.app import create_desk_app
+    from intake.store import caselist
+    from tests.intake.desk import login
+
+    store = open_cases(ret_node.settings, ret_node.keys)
+    try:
+        work = CaseWork(store, ret_node.keys)
+        gone, kept = (
+            store.add_report(f"item-{name}", Report(channel=Channel.WEB, description=f"Synthetic {marker(name)}"),
+                             receipt_hash=None, reporter_link=None, contact=None)
+            for name in ("GONE", "KEPT")
+        )  # fmt: skip
+        work.update(gone, seen_version=1, status="withdrawn")
+        plans = [
+            store._conn.execute("EXPLAIN QUERY PLAN " + q.sql, q.params).fetchall()
+            for q in caselist.plan(store._conn, caselist.Filters(), ret_node.settings.deadlines(), clock.now())
+        ]
+        fixed.advance(timedelta(days=DAYS + 1))
+        assert retention.run(ret_node.settings, store, ret_node.keys).case_ids == [gone]
+        with TestClient(create_desk_app(ret_node.settings), base_url="http://127.0.0.1:8001") as http:
+            assert login(http, ret_node).status_code == 303
+            listed = http.get("/cases")
+        assert listed.status_code == 200
+        rows = {
+            int(m[1]): m[2]
+            for m in re.finditer(r'<tr class="sev-[^"]*">\s*<td><a href="/cases/(\d+)">(.*?)</tr>', listed.text, re.S)
+        }
+        assert set(rows) == {gone, kept}
+        assert 'class="expired">words destroyed<' in rows[gone]
+        assert "words destroyed" not in rows[kept]
+        assert plans == [
+            store._conn.execute("EXPLAIN QUERY PLAN " + q.sql, q.params).fetchall()
+            for q in caselist.plan(store._conn, caselist.Filters(), ret_node.settings.deadlines(), clock.now())
+        ], "the list's query is unchanged"
+    finally:
+        store.close()

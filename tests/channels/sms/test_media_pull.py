@@ -208,3 +208,21 @@ def test_the_pull_takes_and_deletes_whatsapp_messages_and_their_sent_replies(
     assert sms.whatsapp_waiting(WA, clock.time()) == 0
     later = pull(sms, TwilioGateway(node.settings), now=clock.time() + 3600)
     assert later.sent >= 1 and later.whatsapp_waiting == 0
+
+
+# -- 3. what `intake sms pull` prints about files ----------------------------------------------------
+def test_intake_sms_pull_prints_its_file_counts(node: Node, standin: Standin) -> None:
+    from tests.intake.cli.test_cli import intake
+
+    (node.home / "settings.toml").write_text(
+        f'twilio_api_base = "{standin.base}"\ntwilio_number = "{NUMBER}"\ntwilio_whatsapp_from = "{WA_FROM}"\n',
+        encoding="utf-8",
+    )
+    standin.inbound(msid(7), PHONE, NUMBER, "the fire exit is chained", recent(), {mesid(7): Served(body=jpeg())})
+    standin.inbound(msid(8), "+8613800138001", NUMBER, "no pay", recent(10), {mesid(8): Served(500)})
+    env = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "synthetic-auth-token", "COLUMNS": "300"}
+    out = intake("--home", node.home, "sms", "pull", env=env, timeout=300)
+    assert out.code == 0, out
+    assert (
+        "Messages with files: stored 1, a file not served by Twilio 0, left at Twilio for the next pull 1." in out.out
+    ), out.out

@@ -95,3 +95,29 @@ def test_restore_refuses_a_backup_of_a_damaged_store(tmp_path: Path) -> None:
     line = one_line_error(intake("restore", forged, "--home", target, "--passphrase-file", pass_file))
     assert "damaged" in line and "Nothing was written" in line
     assert not target.exists()
+
+
+def test_check_optimize_merges_the_search_index_of_a_sound_store(tmp_path: Path) -> None:
+    from intake.store import maintenance
+    from tests.intake.desk.test_maintenance_desk import _drained_case_by_case
+
+    node = make_node(tmp_path / "home")
+    pass_file = write_pass(tmp_path / "pass.txt", node.passphrase)
+    store = open_cases(node.settings, node.keys)
+    try:
+        _drained_case_by_case(store)
+        with store.reading() as conn:
+            before = maintenance.segments(conn)
+    finally:
+        store.close()
+    assert before > 1
+    result = check(node, pass_file, "--optimize")
+    assert result.code == 0, result
+    assert f"Search index: {before} segments merged into 1." in result.out
+    store = open_cases(node.settings, node.keys)
+    try:
+        with store.reading() as conn:
+            assert maintenance.segments(conn) == 1
+            assert conn.execute("SELECT count(*) FROM cases_fts WHERE cases_fts MATCH 'wages'").fetchone() == (120,)
+    finally:
+        store.close()
