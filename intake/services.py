@@ -82,22 +82,54 @@ def file_label(item_id: str, n: int) -> bytes:
     return f"{item_id}/{n}".encode()
 
 
+class SealedFiles:
+    """Files sealed one by one, as they arrive, for the item they will be stored with (whose id is
+    chosen here, first). The web upload seals each file as soon as it is cleaned, so its clear copy
+    can go at once instead of waiting beside the others for the report (bench/bench_files.py)."""
+
+    def __init__(self, service: IntakeService, item_id: str | None = None) -> None:
+        self.item_id = item_id or secrets.token_hex(16)
+        self._public_key = service.public_key
+        self._keep = bool(service.settings.keep_originals)
+        self.described: list[dict[str, Any]] = []  # for the sealed doc's ``attachments``
+        self.sealed: list[SealedFile] = []  # the streams to store with the item
+
+    def add(self, f: Evidence) -> None:
+        """Seal one cleaned file (and its original, with ``keep_originals``, as file ``-n``)."""
+        n = len(self.described) + 1
+        self.sealed.append(SealedFile(n, seal_stream(f.data, self._public_key, label=file_label(self.item_id, n))))
+        original = self._keep and f.original is not None
+        if self._keep and f.original is not None:
+            label = file_label(self.item_id, -n)
+            self.sealed.append(SealedFile(-n, seal_stream(f.original, self._public_key, label=label)))
+        self.described.append(
+            {"n": n, "type": f.type, "bytes": len(f.data), "warning": f.warning, "original": original}
+        )
+
+    def __len__(self) -> int:
+        return len(self.described)
+
+
+def sealed_files(service: IntakeService, files: Sequence[Evidence] | SealedFiles) -> SealedFiles:
+    """``files`` sealed (already, or now) for one item."""
+    if isinstance(files, SealedFiles):
+        return files
+    out = SealedFiles(service)
+    for f in files:
+        out.add(f)
+    return out
+
+
 def seal_files(
     service: IntakeService, item_id: str, files: Sequence[Evidence]
 ) -> tuple[list[dict[str, Any]], list[SealedFile]]:
     """Seal each cleaned file as a stream to the node key, in 64 KiB chunks; the list for the sealed
     doc (``attachments``) and the sealed streams to store. An original (``keep_originals``) is
     sealed as file ``-n``."""
-    described: list[dict[str, Any]] = []
-    sealed: list[SealedFile] = []
-    keep = bool(service.settings.keep_originals)
-    for n, f in enumerate(files, start=1):
-        sealed.append(SealedFile(n, seal_stream(f.data, service.public_key, label=file_label(item_id, n))))
-        original = keep and f.original is not None
-        if keep and f.original is not None:
-            sealed.append(SealedFile(-n, seal_stream(f.original, service.public_key, label=file_label(item_id, -n))))
-        described.append({"n": n, "type": f.type, "bytes": len(f.data), "warning": f.warning, "original": original})
-    return described, sealed
+    out = SealedFiles(service, item_id)
+    for f in files:
+        out.add(f)
+    return out.described, out.sealed
 
 
 def seal_report(
@@ -117,7 +149,7 @@ def seal_report_with_files(
     parts: Sequence[bytes] = (),
     *,
     recording_sid: str | None = None,
-    files: Sequence[Evidence] = (),
+    files: Sequence[Evidence] | SealedFiles = (),
 ) -> tuple[str, bytes, ReceiptCode, ReceiptHash, list[SealedFile]]:
     """:func:`seal_report`, with files the worker attached: also the sealed streams to store with it."""
     if not report.has_substance() and not parts and not recording_sid and not files:
@@ -133,12 +165,11 @@ def seal_report_with_files(
         doc["parts"] = [base64.b64encode(p).decode("ascii") for p in parts]
     if recording_sid:
         doc["recording_sid"] = recording_sid
-    item_id = secrets.token_hex(16)
-    sealed: list[SealedFile] = []
-    if files:
-        doc["attachments"], sealed = seal_files(service, item_id, files)
-    item_id, blob = _seal(service, doc, item_id)
-    return item_id, blob, receipt, receipt_hash, sealed
+    bundle = sealed_files(service, files)
+    if bundle:
+        doc["attachments"] = bundle.described
+    item_id, blob = _seal(service, doc, bundle.item_id)
+    return item_id, blob, receipt, receipt_hash, bundle.sealed
 
 
 def seal_part(service: IntakeService, field_name: str, text: str) -> bytes:
@@ -194,7 +225,11 @@ def stop_media(service: IntakeService, key: bytes) -> None:
 
 
 def accept_report(
-    service: IntakeService, report: Report, once: Once | None = None, *, files: Sequence[Evidence] = ()
+    service: IntakeService,
+    report: Report,
+    once: Once | None = None,
+    *,
+    files: Sequence[Evidence] | SealedFiles = (),
 ) -> ReceiptCode:
     """Seal and durably store one report; return the worker's receipt code.
 
@@ -245,7 +280,7 @@ def accept_followup(
     followup: FollowUp,
     once: Once | None = None,
     *,
-    files: Sequence[Evidence] = (),
+    files: Sequence[Evidence] | SealedFiles = (),
 ) -> None:
     """Seal and store text a worker adds with their receipt.
 
@@ -260,11 +295,11 @@ def accept_followup(
         "receipt_hash": receipt_hash.hex(),
         "followup": followup.model_dump(mode="json"),
     }
-    item_id = secrets.token_hex(16)
-    sealed: list[SealedFile] = []
-    if files:
-        doc["attachments"], sealed = seal_files(service, item_id, files)
-    item_id, blob = _seal(service, doc, item_id)
+    bundle = sealed_files(service, files)
+    if bundle:
+        doc["attachments"] = bundle.described
+    item_id, blob = _seal(service, doc, bundle.item_id)
+    sealed = bundle.sealed
     if once is None:
         service.inbox.put(item_id, blob, files=sealed)
     elif put_once(service, once, {}, item_id, blob, None, files=sealed) is not None:  # see Once

@@ -41,9 +41,10 @@ from intake import questions
 from intake.answers import accept_answer
 from intake.domain import MAX_DESCRIPTION, MAX_SHORT, Category, Channel, Consent, board_label
 from intake.errors import BadIdempotencyKey, InvalidInput, MalformedRequest
+from intake.evidence import Evidence
 from intake.once import Once
 from intake.receipts import format_receipt, parse_receipt
-from intake.services import accept_followup, accept_report, read_status
+from intake.services import SealedFiles, accept_followup, accept_report, read_status
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -290,7 +291,7 @@ async def post_report(request: Request) -> JSONResponse:
         raise InvalidInput("unknown locale", fields={"locale": "invalid"})
     report = build_report(Channel.API, locale, body.model_dump(exclude={"locale"}))
     once = _once(request, "api-report", _sent(body.model_dump(mode="json"), upload))
-    files = upload.files if upload else []
+    files: SealedFiles | list[Evidence] = upload.files if upload else []
     receipt = await run_in_threadpool(accept_report, request.app.state.service, report, once, files=files)
     out = ReceiptOut(receipt=format_receipt(receipt), locale=locale, attachments=len(files) if upload else None)
     return JSONResponse(out.model_dump(exclude_none=True), status_code=201)
@@ -345,7 +346,7 @@ async def post_followup(request: Request) -> JSONResponse:
     locale = request_locale(request, body.locale)
     followup = build_followup(Channel.API, locale, body.text)
     once = _once(request, "api-followup", _sent({"receipt": code, "text": body.text, "locale": body.locale}, upload))
-    files = upload.files if upload else []
+    files: SealedFiles | list[Evidence] = upload.files if upload else []
     await run_in_threadpool(accept_followup, request.app.state.service, code, followup, once, files=files)
     answer: dict[str, Any] = {"accepted": True}
     if upload is not None:

@@ -32,9 +32,10 @@ from intake.errors import (
     RateLimited,
     ReceiptMistyped,
 )
+from intake.evidence import Evidence
 from intake.once import Once
 from intake.receipts import format_receipt, parse_receipt
-from intake.services import accept_followup, accept_report, read_status
+from intake.services import SealedFiles, accept_followup, accept_report, read_status
 
 log = logging.getLogger("intake.web")
 router = APIRouter(include_in_schema=False)
@@ -162,7 +163,7 @@ def report_form(request: Request) -> HTMLResponse:
 async def report_submit(request: Request) -> HTMLResponse:
     form, locale, problem, upload = await _checked_upload(request)
     values, result = report_from_form(form, locale)
-    files = upload.files if upload else []
+    files: SealedFiles | list[Evidence] = upload.files if upload else []
     if problem is None and form.get(HONEYPOT):
         # Filled by bots (the field is hidden from people). Nothing stored; the form comes back.
         log.info("honeypot tripped")
@@ -245,7 +246,7 @@ def _status_page(request: Request, locale: str, code: ReceiptCode, entry: Any, *
 @router.post("/status/add")
 async def status_add(request: Request) -> HTMLResponse:
     form, locale, checked, upload = await _checked_upload(request)
-    files = upload.files if upload else []
+    files: SealedFiles | list[Evidence] = upload.files if upload else []
     raw = str(form.get("receipt") or "")
     text = str(form.get("text") or "")
     code = parse_receipt(raw)

@@ -13,12 +13,11 @@ while the bytes arrive, so an oversized body is refused without being read to it
 - the other fields at most ``max_request_bytes`` together and :data:`MAX_FIELDS` in number.
 
 Memory stays bounded: a file's clear bytes are held only until its part ends, then cleaned right
-away (``intake.evidence.clean``, in a worker thread so the event loop keeps serving) and dropped.
-So at most one file in clear (``max_file_bytes``, twice for the moment its buffer becomes bytes,
-plus whatever small files finished in the same network read) is held besides the cleaned copies
-already made; the cleaned copies of one submission (at most ``max_files``) are then sealed together
-by intake/services.py. One upload thus peaks near (max_files + 2) x max_file_bytes plus Pillow's
-decoding of one image (intake/evidence.py MAX_PIXELS), whatever the body's size. A file's name is
+away (``intake.evidence.clean``, in a worker thread so the event loop keeps serving), sealed to the
+node key at once (``intake.services.SealedFiles``) and dropped. So at most one file is held in clear
+(``max_file_bytes``, twice for the moment its buffer becomes bytes, plus Pillow's decoding of one
+image, intake/evidence.py MAX_PIXELS) besides the sealed files of the submission, whatever the
+body's size (figures: bench/README.md, bench_files). A file's name is
 parsed by python-multipart but never kept, logged or stored: names often carry the worker's own.
 
 The streaming core (:class:`Parts`: the parser, the caps, the cut-off check, the hook before the
@@ -41,7 +40,8 @@ from starlette.requests import Request
 
 from channels.web.errors import worded
 from intake.errors import BadFile, IntakeError, MalformedRequest, TooLarge
-from intake.evidence import Evidence, clean
+from intake.evidence import clean
+from intake.services import SealedFiles
 from intake.settings import Settings
 
 if TYPE_CHECKING:  # a TypedDict python-multipart declares for type checkers only
@@ -75,14 +75,15 @@ def file_mb(settings: Settings) -> int:
 
 @dataclass
 class Upload:
-    """What a multipart body held: its fields, the cleaned files, and the problem that stopped it.
+    """What a multipart body held: its fields, its files (cleaned and already sealed for the item
+    they will be stored with, intake.services.SealedFiles), and the problem that stopped it.
 
     ``problem`` set means nothing may be stored; ``fields`` still holds every field read before
     it, so a form can be shown again with the worker's words (the forms put the file input last).
     """
 
     fields: FormData
-    files: list[Evidence] = field(default_factory=list)
+    files: SealedFiles
     digests: list[str] = field(default_factory=list)  # SHA-256 of each file as received (Once)
     sent: int = 0  # non-empty file parts seen, cleaned or not
     problem: IntakeError | None = None
@@ -266,7 +267,7 @@ async def read_upload(request: Request, settings: Settings, gate: Gate | None = 
     fields read before it. A client that goes away raises Starlette's ClientDisconnect (nobody is
     left to answer; channels/web/errors.py CatchAll logs it). Stops reading at the first problem.
     """
-    upload = Upload(FormData())
+    upload = Upload(FormData(), SealedFiles(request.app.state.service))
     keep_original = bool(settings.keep_originals)
     keep = True  # the gate's answer, asked at the first file
 
@@ -279,7 +280,8 @@ async def read_upload(request: Request, settings: Settings, gate: Gate | None = 
         if not keep:
             return
         try:
-            upload.files.append(await run_in_threadpool(clean, data, keep_original=keep_original))
+            # cleaned, then sealed at once: its clear copy goes now, not when the report is stored
+            upload.files.add(await run_in_threadpool(clean, data, keep_original=keep_original))
         except BadFile as exc:
             raise worded(exc, number=number) from None
 
@@ -295,8 +297,8 @@ async def read_upload(request: Request, settings: Settings, gate: Gate | None = 
         upload.problem = exc
     upload.fields = FormData([*parts.fields])
     upload.sent = parts.files
-    if upload.problem is not None:
-        upload.files = []  # nothing half-stored: one refused file refuses the whole submission
+    if upload.problem is not None:  # nothing half-stored: one refused file refuses the whole submission
+        upload.files = SealedFiles(request.app.state.service)
     return upload
 
 
