@@ -128,6 +128,25 @@ def test_systemd_analyze_verifies_the_units_together(tmp_path: Path) -> None:
     assert verify_units(installed_copy(tmp_path), UNITS) == []
 
 
+DROP_IN = DEPLOY / "intake.service.d" / "outbound.conf"
+
+
+def test_the_outbound_drop_in_verifies_with_its_unit_and_lifts_the_deny(tmp_path: Path) -> None:
+    """deploy/intake.service.d/outbound.conf (Twilio media, alerts): systemd-analyze reads the drop-in
+    beside the unit; a misspelt key in it is caught too, so the check sees the drop-in at all."""
+    assert [(k, v) for k, v in unit_lines("intake.service") if k.startswith("IPAddress")] == [
+        ("IPAddressDeny", "any"), ("IPAddressAllow", "localhost"),
+    ]  # fmt: skip
+    lines = [ln.strip() for ln in DROP_IN.read_text("utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    assert lines == ["[Service]", "IPAddressDeny="]
+    folder = installed_copy(tmp_path)
+    (folder / "intake.service.d").mkdir()
+    (folder / "intake.service.d" / "outbound.conf").write_text(DROP_IN.read_text("utf-8"), "utf-8")
+    assert verify_units(folder, ["intake.service"]) == []
+    (folder / "intake.service.d" / "outbound.conf").write_text("[Service]\nIPAddressDenyy=\n", "utf-8")
+    assert any("outbound.conf" in c for c in verify_units(folder, ["intake.service"]))
+
+
 def test_the_check_catches_a_misspelt_or_bad_hardening_line(tmp_path: Path) -> None:
     def spoil(name: str, text: str) -> str:
         return text.replace("NoNewPrivileges=yes", "NoNewPrivilege=yes").replace(
